@@ -1,0 +1,51 @@
+"""Callback Relay: the Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app import errors
+from app.config import load_settings
+
+log = logging.getLogger("app")
+
+
+def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
+    """Defaults, then the environment, then test overrides (environment-style names)."""
+    import os
+
+    env = dict(os.environ)
+    env.update(test_config or {})
+    settings = load_settings(env)
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["relay.settings"] = settings
+
+    errors.init_app(app)
+    from app import services
+    from app.api import init_app as init_api
+
+    services.init_app(app, settings)
+    init_api(app, settings)
+    if settings.sandbox:
+        from app import sandbox
+
+        sandbox.init_app(app, settings)
+    _announce(settings)
+    return app
+
+
+def _announce(settings) -> None:
+    if settings.sandbox:
+        log.warning(
+            "SANDBOX MODE: no ZAPIER_ACCESS_TOKEN, upstream is the built-in simulator at %s",
+            settings.zapier_api_base,
+        )
+        if settings.api_open:
+            log.warning("SANDBOX MODE: no RELAY_API_KEYS, the client API is open to anyone")
+    for warning in settings.warnings:
+        log.warning("%s", warning)

@@ -1,0 +1,14 @@
+"""Upstream-facing: POST /callbacks/<run_id>/<token>, answered 2xx only once stored."""
+
+from flask import Blueprint, jsonify, request
+
+from app.api.context import services
+from app.runs.callbacks import receive_callback
+
+bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+
+
+@bp.post("/<run_id>/<token>")
+def receive(run_id: str, token: str):
+    verdict = receive_callback(services(), run_id, token, request.get_data(), request.headers)
+    return jsonify({"data": {"run_id": run_id, "verdict": verdict}})

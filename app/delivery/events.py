@@ -1,0 +1,78 @@
+"""The forward event of a settled run, and its delivery rows, written with the settlement."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from app.runs.states import EVENT_TYPES, RunState
+from app.store import deliveries_repo, webhooks_repo
+
+STATUS_OF_EVENT = {"run.succeeded": "succeeded", "run.failed": "failed", "run.expired": "expired"}
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_body(run: dict, state: RunState, now: float, result: dict | None, extra: dict) -> dict:
+    data = {
+        "run_id": run["id"],
+        "kind": run["kind"],
+        "stored_action_id": run["stored_action_id"],
+        "upstream_run_id": run["upstream_run_id"],
+        "source": extra.get("source"),
+        "metadata": json.loads(run["metadata_json"] or "{}"),
+        "result": result,
+    }
+    if run["kind"] == "action_run":
+        data.pop("stored_action_id")
+        data["action"] = run["action"]
+        data["authentication"] = run["authentication"]
+    for key in ("reason", "errors"):
+        if extra.get(key) is not None:
+            data[key] = extra[key]
+    return {"type": EVENT_TYPES[state], "timestamp": iso(now), "data": data}
+
+
+def matches(target: dict, run: dict, event_type: str) -> bool:
+    ids, statuses = target["stored_action_ids"], target["statuses"]
+    if ids and run["stored_action_id"] not in ids:
+        return False
+    return not statuses or STATUS_OF_EVENT[event_type] in statuses
+
+
+def create_deliveries(conn, run: dict, body: dict, now: float) -> int:
+    """One delivery per matching target, all under one event id (the webhook-id header)."""
+    event_type = body["type"]
+    text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    event_id = f"msg_{uuid.uuid4().hex}"
+    targets = [
+        (target["id"], target["url"])
+        for target in webhooks_repo.list_webhooks(conn, enabled_only=True)
+        if matches(target, run, event_type)
+    ]
+    if run["callback_url"]:
+        targets.append((None, run["callback_url"]))
+    created = 0
+    for webhook_id, url in targets:
+        created += deliveries_repo.insert_delivery(
+            conn,
+            {
+                "id": str(uuid.uuid4()),
+                "run_id": run["id"],
+                "webhook_id": webhook_id,
+                "target_url": url,
+                "event_id": event_id,
+                "event_type": event_type,
+                "body": text,
+                "state": deliveries_repo.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )
+    return created

@@ -1,0 +1,1 @@
+"""The run domain: states, transitions, callback tokens and the service functions."""

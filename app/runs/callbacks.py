@@ -1,0 +1,81 @@
+"""Receiving a callback: token, signature, schema, id; stored durably before any 2xx."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.schemas.loading import json_object, load_value
+from app.errors import ApiError
+from app.runs.callback_signature import HEADER, verify_callback_signature
+from app.runs.reports import apply_report
+from app.runs.tokens import token_matches
+from app.schemas.action_runs import ActionRunResponse
+from app.schemas.stored_actions import StoredActionResult
+from app.store import runs_repo
+from app.store.engine import read, write
+
+log = logging.getLogger(__name__)
+KEPT_HEADERS = ("Content-Type", "User-Agent", "Content-Length", "X-Forwarded-For")
+
+
+def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> str:
+    """Validate and store one callback; returns the verdict. Raises ApiError for 4xx/5xx."""
+    settings = services.settings
+    if not token_matches(settings.relay_secret, run_id, token):
+        log.warning("callback with a forged token for run %s", run_id[:64])
+        raise ApiError(403, "forbidden", "This callback URL is not valid.")
+    verified = False
+    if settings.zapier_callback_jwks_url:
+        verify_callback_signature(settings.zapier_callback_jwks_url, headers)
+        verified = True
+    body = json_object(raw)
+    with read(services.engine) as conn:
+        run = runs_repo.get_run(conn, run_id)
+    if run is None:
+        raise ApiError(404, "not_found", "No such run.")
+    schema = ActionRunResponse() if run["kind"] == "action_run" else StoredActionResult()
+    loaded = load_value(schema, body)
+    reported_id = str(loaded["id"]) if loaded.get("id") is not None else None
+    if reported_id and run["upstream_run_id"] and reported_id != run["upstream_run_id"]:
+        raise ApiError(
+            409, "run_mismatch", "The body's id is not this run's upstream id.", pointer="/id"
+        )
+    try:
+        return _store(services, run_id, body, raw.decode("utf-8"), headers, verified, reported_id)
+    except SQLAlchemyError:
+        log.exception("callback for run %s could not be stored", run_id)
+        # Not stored: a 5xx, so upstream retries (and polling catches the rest).
+        raise ApiError(503, "unavailable", "The callback could not be stored; retry.") from None
+
+
+def _store(services, run_id, body, text, headers, verified, reported_id) -> str:
+    now = time.time()
+    kept = {name: headers.get(name) for name in KEPT_HEADERS if headers.get(name)}
+    kept[HEADER] = "present" if headers.get(HEADER) else "absent"
+    with write(services.engine) as conn:
+        run = runs_repo.get_run(conn, run_id)
+        if run["upstream_run_id"] is None and reported_id:
+            # Upstream called back before its 202 reached us; the URL token proves the origin.
+            runs_repo.update_run(conn, run_id, upstream_run_id=reported_id)
+            run["upstream_run_id"] = reported_id
+        verdict = apply_report(
+            conn, run, body, text, "callback", now, services.settings.callback_grace_seconds
+        )
+        runs_repo.insert_callback(
+            conn,
+            {
+                "run_id": run_id,
+                "received_at": now,
+                "verdict": verdict,
+                "status": body.get("status") or (body.get("data") or {}).get("status"),
+                "body": text,
+                "headers_json": json.dumps(kept),
+                "signature_verified": verified,
+            },
+        )
+    log.info("callback for run %s: %s", run_id, verdict)
+    return verdict

@@ -1,0 +1,55 @@
+"""Settling a run: the guarded final state change and its deliveries, in one transaction."""
+
+from __future__ import annotations
+
+import json
+
+from app.delivery.events import create_deliveries, event_body
+from app.runs.states import RunState
+from app.store import runs_repo
+
+
+def result_view(run: dict, result: dict | None) -> dict | None:
+    """The result as the relay shows it: upstream's body, with the relay's run id."""
+    if result is None:
+        return None
+    if run["kind"] == "action_run":
+        result = dict(result.get("data") or {})
+    return {**result, "id": run["id"]}
+
+
+def settle(
+    conn,
+    run: dict,
+    target: RunState,
+    now: float,
+    *,
+    source: str | None = None,
+    result_text: str | None = None,
+    reason: str | None = None,
+    errors: list | None = None,
+    forward: bool = True,
+    **values,
+) -> bool:
+    """Move `run` to the final `target` and queue its forwards; False if it was already final."""
+    moved = runs_repo.move_run(
+        conn,
+        run["id"],
+        target,
+        settled_at=now,
+        updated_at=now,
+        next_poll_at=None,
+        next_submit_at=None,
+        source=source,
+        result_json=result_text,
+        reason=reason,
+        **values,
+    )
+    if not moved:
+        return False
+    if forward:
+        settled = {**run, **values, "state": target.value, "source": source}
+        result = result_view(settled, json.loads(result_text)) if result_text else None
+        extra = {"source": source, "reason": reason, "errors": errors}
+        create_deliveries(conn, settled, event_body(settled, target, now, result, extra), now)
+    return True

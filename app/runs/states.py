@@ -1,0 +1,72 @@
+"""Run states, the terminal ones named, and every allowed transition in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"  # stored, not yet accepted upstream
+    SUBMITTED = "submitted"  # accepted upstream, no report yet
+    WAITING = "waiting"  # upstream reported status "waiting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUSED = "refused"  # upstream answered the submission with a 4xx
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+
+FINAL_STATES = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED, RunState.REFUSED})
+OPEN_STATES = frozenset(RunState) - FINAL_STATES
+
+ALLOWED = {
+    RunState.QUEUED: frozenset(
+        {
+            RunState.SUBMITTED,
+            RunState.WAITING,
+            RunState.SUCCEEDED,
+            RunState.FAILED,
+            RunState.EXPIRED,
+            RunState.REFUSED,
+        }
+    ),
+    RunState.SUBMITTED: frozenset(
+        {RunState.WAITING, RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED}
+    ),
+    RunState.WAITING: frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED}),
+    RunState.SUCCEEDED: frozenset(),
+    RunState.FAILED: frozenset(),
+    RunState.EXPIRED: frozenset(),
+    RunState.REFUSED: frozenset(),
+}
+
+# Forward event type per final state (refused runs forward only when refused after queueing).
+EVENT_TYPES = {
+    RunState.SUCCEEDED: "run.succeeded",
+    RunState.FAILED: "run.failed",
+    RunState.REFUSED: "run.failed",
+    RunState.EXPIRED: "run.expired",
+}
+
+
+def can_move(current: RunState | str, target: RunState | str) -> bool:
+    """True when `current` may become `target`; a report never moves a run backwards."""
+    return RunState(target) in ALLOWED[RunState(current)]
+
+
+def sources_for(target: RunState | str) -> tuple[str, ...]:
+    """The states from which `target` may be reached (for guarded UPDATE ... WHERE state IN)."""
+    target = RunState(target)
+    return tuple(state.value for state, nexts in ALLOWED.items() if target in nexts)
+
+
+def state_for_status(status: str | None) -> RunState | None:
+    """The run state an upstream result `status` leads to (None: not a usable report)."""
+    return {
+        "success": RunState.SUCCEEDED,
+        "error": RunState.FAILED,
+        "waiting": RunState.WAITING,
+    }.get(status or "")

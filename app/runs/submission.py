@@ -1,0 +1,96 @@
+"""Submitting a run upstream (from the trigger or the worker) and applying the answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from app.runs.settle import settle
+from app.runs.schedule import next_submit_delay
+from app.runs.states import RunState
+from app.runs.tokens import callback_path
+from app.store import runs_repo
+from app.store.engine import write
+from app.upstream import outcomes as oc
+
+log = logging.getLogger(__name__)
+
+
+def submit(services, run: dict):
+    """Call upstream for a queued run; the same idempotency_id every time."""
+    settings = services.settings
+    data = json.loads(run["request_json"])
+    data["idempotency_id"] = run["idempotency_id"]
+    if run["kind"] == "stored_action":
+        data["callback_url"] = settings.public_base_url + callback_path(
+            settings.relay_secret, run["id"]
+        )
+        return services.gateway.run_stored_action(run["id"], run["stored_action_id"], data)
+    data.pop("idempotency_id")  # the v2 contract has no idempotency_id
+    return services.gateway.create_action_run(run["id"], data)
+
+
+def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, forward: bool):
+    """Write what the submission's answer means; returns the run as stored afterwards."""
+    settings = services.settings
+    with write(services.engine) as conn:
+        if isinstance(outcome, oc.Accepted):
+            moved = runs_repo.move_run(
+                conn,
+                run["id"],
+                RunState.SUBMITTED,
+                upstream_run_id=outcome.upstream_id,
+                submitted_at=now,
+                updated_at=now,
+                next_submit_at=None,
+                next_poll_at=now + settings.callback_grace_seconds,
+                submit_attempts=run["submit_attempts"] + 1,
+            )
+            if not moved:  # a callback got here first: keep its state, note the submission
+                runs_repo.update_run(
+                    conn, run["id"], upstream_run_id=outcome.upstream_id, submitted_at=now
+                )
+            log.info("run %s accepted upstream as %s", run["id"], outcome.upstream_id)
+        elif isinstance(outcome, oc.Refused):
+            settle(
+                conn,
+                run,
+                RunState.REFUSED,
+                now,
+                reason=f"upstream refused the submission with HTTP {outcome.status}",
+                errors=outcome.errors,
+                forward=forward,
+                refusal_status=outcome.status,
+                refusal_json=json.dumps(outcome.errors),
+            )
+            log.info("run %s refused upstream (HTTP %s)", run["id"], outcome.status)
+        else:
+            wait, attempts = _retry_wait(outcome, run["submit_attempts"])
+            runs_repo.update_run(
+                conn,
+                run["id"],
+                next_submit_at=now + wait,
+                submit_attempts=attempts,
+                updated_at=now,
+                reason=_retry_reason(outcome),
+            )
+            log.info("run %s submission deferred %.1fs: %s", run["id"], wait, outcome.kind)
+        runs_repo.update_run(conn, run["id"], lease_until=None, lease_owner=None)
+        return runs_repo.get_run(conn, run["id"])
+
+
+def _retry_wait(outcome, attempts: int) -> tuple[float, int]:
+    if isinstance(outcome, oc.Deferred):
+        return outcome.wait, attempts  # no call was made: not an attempt
+    retry_after = getattr(outcome, "retry_after", None)
+    if retry_after is not None:
+        return max(retry_after, 0.0), attempts + 1
+    return next_submit_delay(attempts), attempts + 1
+
+
+def _retry_reason(outcome) -> str:
+    if isinstance(outcome, oc.Deferred):
+        return "waiting for the shared upstream budget"
+    if isinstance(outcome, oc.TransportError):
+        return f"upstream unreachable: {outcome.detail}"
+    return f"upstream answered HTTP {outcome.status}; will retry"

@@ -1,0 +1,96 @@
+"""Triggering a run: stored before any upstream call, then one immediate submission attempt."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+
+from app.delivery.guard import UnsafeTarget, check_target
+from app.errors import ApiError
+from app.runs.states import RunState
+from app.runs.submission import apply_submit_outcome, submit
+from app.store import runs_repo
+from app.store.engine import write
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("8f0c5a52-3c39-4a43-9b0e-6a1f3f0f0d11")
+TRIGGER_LEASE_SECONDS = 60.0
+
+
+def idempotency_id_for(body_id, header_key: str | None) -> str:
+    """The body's UUID wins; an Idempotency-Key header that is not a UUID is mapped to one."""
+    if body_id is not None:
+        return str(body_id)
+    if header_key:
+        try:
+            return str(uuid.UUID(header_key))
+        except ValueError:
+            return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, header_key))
+    return str(uuid.uuid4())
+
+
+def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str) -> dict:
+    """Store the run (or find its twin by idempotency key), try to submit it, return it.
+
+    `fields` are the run's own columns (stored_action_id or action/authentication, callback_url,
+    metadata); `request_data` is what goes upstream less callback_url and idempotency_id.
+    """
+    settings = services.settings
+    if fields.get("callback_url"):
+        if not settings.forward_secret:
+            raise ApiError(400, "invalid", "data.callback_url needs FORWARD_SECRET configured",
+                           pointer="/data/callback_url")
+        try:
+            check_target(fields["callback_url"], settings.forward_allow_private)
+        except UnsafeTarget as err:
+            raise ApiError(400, "unsafe_target", str(err), pointer="/data/callback_url") from None
+    now = time.time()
+    owner = f"web:{os.getpid()}"
+    row = {
+        "id": str(uuid.uuid4()),
+        "kind": kind,
+        "stored_action_id": fields.get("stored_action_id"),
+        "action": fields.get("action"),
+        "authentication": fields.get("authentication"),
+        "request_json": json.dumps(request_data),
+        "idempotency_id": idem,
+        "callback_url": fields.get("callback_url"),
+        "metadata_json": json.dumps(fields.get("metadata") or {}),
+        "state": RunState.QUEUED.value,
+        "created_at": now,
+        "updated_at": now,
+        "next_submit_at": now,
+        "submit_attempts": 0,
+        "poll_count": 0,
+        "not_found_count": 0,
+        # Held while this request submits, so a worker does not submit it at the same time.
+        "lease_until": now + TRIGGER_LEASE_SECONDS,
+        "lease_owner": owner,
+    }
+    with write(services.engine) as conn:
+        inserted = runs_repo.insert_run(conn, row)
+        if not inserted:
+            existing = runs_repo.find_by_idempotency(conn, kind, idem)
+    if not inserted:
+        return _same_request_or_conflict(existing, fields)
+    outcome = submit(services, row)
+    return apply_submit_outcome(services, row, outcome, time.time(), owner, forward=False)
+
+
+def _same_request_or_conflict(existing: dict, fields: dict) -> dict:
+    for key in ("stored_action_id", "action"):
+        if fields.get(key) != existing[key]:
+            raise ApiError(
+                409,
+                "idempotency_conflict",
+                f"this idempotency key was already used for another run ({existing['id']})",
+            )
+    return existing
+
+
+def refusal_error(run: dict) -> ApiError | None:
+    """A run upstream refused answers every repeat with upstream's status and errors."""
+    if run["state"] != RunState.REFUSED.value:
+        return None
+    return ApiError.from_entries(run["refusal_status"], json.loads(run["refusal_json"] or "[]"))

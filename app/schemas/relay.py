@@ -1,0 +1,139 @@
+"""The relay's own schemas: its trigger extension, run views, webhooks and query arguments."""
+
+from __future__ import annotations
+
+import json
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from app.schemas.stored_actions import StoredActionsRunRequestInput
+
+METADATA_MAX_BYTES = 4096
+RUN_STATES = ("queued", "submitted", "waiting", "succeeded", "failed", "expired", "refused")
+FORWARD_STATUSES = ("succeeded", "failed", "expired")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class RelayStoredActionsRunRequestInput(StoredActionsRunRequestInput):
+    """The upstream run request plus `metadata`, echoed in every forward of the run."""
+
+    metadata = fields.Dict(
+        keys=fields.Str(), metadata={"description": "Small object (<= 4 KiB) echoed in forwards."}
+    )
+
+    @validates("metadata")
+    def _small(self, value, **_kwargs):
+        if len(json.dumps(value)) > METADATA_MAX_BYTES:
+            raise ValidationError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+
+
+class RelayStoredActionsRunRequest(Strict):
+    data = fields.Nested(RelayStoredActionsRunRequestInput, required=True)
+
+
+class TimelineEntry(Schema):
+    at = fields.Str(required=True)
+    event = fields.Str(required=True)
+    detail = fields.Dict()
+
+
+class DeliveryAttempt(Schema):
+    at = fields.Str(required=True)
+    status = fields.Int(allow_none=True)
+    error = fields.Str(allow_none=True)
+    latency_ms = fields.Float()
+    response_excerpt = fields.Str(allow_none=True)
+
+
+class Delivery(Schema):
+    id = fields.Str(required=True)
+    webhook_id = fields.Str(allow_none=True)
+    target_url = fields.Str(required=True)
+    event_id = fields.Str(required=True)
+    event_type = fields.Str(required=True)
+    state = fields.Str(validate=validate.OneOf(("pending", "delivered", "failed", "gone")))
+    attempts = fields.List(fields.Nested(DeliveryAttempt))
+    next_attempt_at = fields.Str(allow_none=True)
+
+
+class Run(Schema):
+    id = fields.Str(required=True)
+    kind = fields.Str(validate=validate.OneOf(("stored_action", "action_run")))
+    stored_action_id = fields.Str(allow_none=True)
+    action = fields.Str(allow_none=True)
+    state = fields.Str(validate=validate.OneOf(RUN_STATES))
+    upstream_run_id = fields.Str(allow_none=True)
+    source = fields.Str(allow_none=True, validate=validate.OneOf(("callback", "poll")))
+    reason = fields.Str(allow_none=True)
+    idempotency_id = fields.Str()
+    metadata = fields.Dict()
+    created_at = fields.Str()
+    submitted_at = fields.Str(allow_none=True)
+    settled_at = fields.Str(allow_none=True)
+    next_poll_at = fields.Str(allow_none=True)
+    poll_count = fields.Int()
+    callback_count = fields.Int()
+    result = fields.Dict(allow_none=True)
+    deliveries = fields.List(fields.Nested(Delivery))
+    timeline = fields.List(fields.Nested(TimelineEntry))
+
+
+class RunPage(Schema):
+    data = fields.List(fields.Nested(Run), required=True)
+    next_cursor = fields.Str(allow_none=True)
+
+
+class RunsQuery(Strict):
+    status = fields.Str(validate=validate.OneOf(RUN_STATES))
+    stored_action_id = fields.Str(validate=validate.Length(max=64))
+    created_after = fields.AwareDateTime(default_timezone=None)
+    cursor = fields.Str(validate=validate.Length(max=200))
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class WebhookCreate(Strict):
+    url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+    secret = fields.Str(validate=validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,}$"))
+    stored_action_ids = fields.List(fields.Str(validate=validate.Length(max=64)), load_default=list)
+    statuses = fields.List(fields.Str(validate=validate.OneOf(FORWARD_STATUSES)), load_default=list)
+    enabled = fields.Bool(load_default=True)
+
+
+class WebhookUpdate(Strict):
+    url = fields.Url(require_tld=False, schemes={"http", "https"})
+    secret = fields.Str(validate=validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,}$"))
+    stored_action_ids = fields.List(fields.Str(validate=validate.Length(max=64)))
+    statuses = fields.List(fields.Str(validate=validate.OneOf(FORWARD_STATUSES)))
+    enabled = fields.Bool()
+
+
+class Webhook(Schema):
+    id = fields.Str(required=True)
+    url = fields.Str(required=True)
+    secret = fields.Str(metadata={"description": "Shown in full only in the creation answer."})
+    stored_action_ids = fields.List(fields.Str())
+    statuses = fields.List(fields.Str())
+    enabled = fields.Bool()
+    origin = fields.Str(validate=validate.OneOf(("env", "api")))
+    disabled_reason = fields.Str(allow_none=True)
+    created_at = fields.Str()
+
+
+class WebhookList(Schema):
+    data = fields.List(fields.Nested(Webhook), required=True)
+
+
+class WebhookEnvelope(Schema):
+    data = fields.Nested(Webhook, required=True)
+
+
+class RunEnvelope(Schema):
+    data = fields.Nested(Run, required=True)
+
+
+class CallbackAck(Schema):
+    data = fields.Dict(required=True, metadata={"description": "{run_id, verdict}"})

@@ -1,0 +1,56 @@
+"""SQL for deliveries and their attempts."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.store.leases import claim_one
+from app.store.tables import deliveries, delivery_attempts
+
+PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
+
+
+def insert_delivery(conn, values: dict) -> bool:
+    """False when this run already has this event for this target (never two deliveries)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(deliveries).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_due_delivery(engine, owner: str, now: float, lease: float) -> dict | None:
+    due = and_(deliveries.c.state == PENDING, deliveries.c.next_attempt_at <= now)
+    return claim_one(engine, deliveries, due, deliveries.c.next_attempt_at, owner, now, lease)
+
+
+def record_attempt(conn, values: dict) -> None:
+    conn.execute(insert(delivery_attempts).values(**values))
+
+
+def deliveries_of(conn, run_id: str) -> list[dict]:
+    stmt = select(deliveries).where(deliveries.c.run_id == run_id).order_by(deliveries.c.created_at)
+    return [dict(row) for row in conn.execute(stmt).mappings()]
+
+
+def attempts_of(conn, delivery_ids: list[str]) -> list[dict]:
+    if not delivery_ids:
+        return []
+    stmt = (
+        select(delivery_attempts)
+        .where(delivery_attempts.c.delivery_id.in_(delivery_ids))
+        .order_by(delivery_attempts.c.id)
+    )
+    return [dict(row) for row in conn.execute(stmt).mappings()]
+
+
+def requeue_run_deliveries(conn, run_id: str, now: float) -> int:
+    """Redeliver: the same events (same webhook-id), a fresh series of attempts."""
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.run_id == run_id)
+        .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, lease_owner=None)
+    )
+    return conn.execute(stmt).rowcount

@@ -1,0 +1,45 @@
+"""Atomic claims: one UPDATE picks a due row whose lease is free and leases it to one owner."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, Table, or_, select, update
+
+from app.store.engine import write
+
+
+def claim_one(
+    engine: Engine, table: Table, due, order_by, owner: str, now: float, lease_seconds: float
+) -> dict | None:
+    """Lease the first due row to `owner`; None when nothing is due.
+
+    On PostgreSQL the picking SELECT is FOR UPDATE SKIP LOCKED, so concurrent claimers take
+    different rows; on SQLite the write transaction (BEGIN IMMEDIATE) serializes them.
+    """
+    free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    pick = (
+        select(table.c.id)
+        .where(due, free)
+        .order_by(order_by)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(table)
+        .where(table.c.id == pick)
+        .values(lease_until=now + lease_seconds, lease_owner=owner)
+        .returning(*table.c)
+    )
+    with write(engine) as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def release(conn, table: Table, row_id: str, owner: str, **values) -> bool:
+    """Write `values` and free the lease, only if `owner` still holds it."""
+    stmt = (
+        update(table)
+        .where(table.c.id == row_id, table.c.lease_owner == owner)
+        .values(lease_until=None, lease_owner=None, **values)
+    )
+    return conn.execute(stmt).rowcount == 1

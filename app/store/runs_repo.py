@@ -1,0 +1,95 @@
+"""SQL for runs: insert, look up, guarded state changes, and the due-work claims."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.runs.states import OPEN_STATES, RunState, sources_for
+from app.store.leases import claim_one
+from app.store.tables import callbacks, runs, upstream_calls
+
+
+def insert_run(conn, values: dict) -> bool:
+    """Insert a run; False when its idempotency key is already taken."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(runs).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+def get_run(conn, run_id: str) -> dict | None:
+    row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def find_by_idempotency(conn, kind: str, idempotency_id: str) -> dict | None:
+    stmt = select(runs).where(runs.c.kind == kind, runs.c.idempotency_id == idempotency_id)
+    row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def update_run(conn, run_id: str, **values) -> None:
+    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def move_run(conn, run_id: str, target: RunState, **values) -> bool:
+    """Move a run to `target` only from a state allowed to reach it; False if it was not."""
+    stmt = (
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.state.in_(sources_for(target)))
+        .values(state=target.value, **values)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def claim_due_submission(engine, owner: str, now: float, lease: float) -> dict | None:
+    due = and_(runs.c.state == RunState.QUEUED.value, runs.c.next_submit_at <= now)
+    return claim_one(engine, runs, due, runs.c.next_submit_at, owner, now, lease)
+
+
+def claim_due_poll(engine, owner: str, now: float, lease: float) -> dict | None:
+    due = and_(
+        runs.c.state.in_([RunState.SUBMITTED.value, RunState.WAITING.value]),
+        runs.c.next_poll_at <= now,
+    )
+    return claim_one(engine, runs, due, runs.c.next_poll_at, owner, now, lease)
+
+
+def list_runs(conn, *, status=None, stored_action_id=None, created_after=None, after=None, limit):
+    """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
+    stmt = select(runs)
+    if status:
+        stmt = stmt.where(runs.c.state == status)
+    if stored_action_id:
+        stmt = stmt.where(runs.c.stored_action_id == stored_action_id)
+    if created_after is not None:
+        stmt = stmt.where(runs.c.created_at > created_after)
+    if after is not None:
+        created, run_id = after
+        stmt = stmt.where(
+            or_(runs.c.created_at < created, and_(runs.c.created_at == created, runs.c.id < run_id))
+        )
+    stmt = stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
+    return [dict(row) for row in conn.execute(stmt).mappings()]
+
+
+def count_open_runs(conn) -> int:
+    stmt = select(func.count()).select_from(runs).where(runs.c.state.in_(list(OPEN_STATES)))
+    return conn.execute(stmt).scalar_one()
+
+
+def insert_callback(conn, values: dict) -> None:
+    conn.execute(insert(callbacks).values(**values))
+
+
+def callbacks_of(conn, run_id: str) -> list[dict]:
+    stmt = select(callbacks).where(callbacks.c.run_id == run_id).order_by(callbacks.c.id)
+    return [dict(row) for row in conn.execute(stmt).mappings()]
+
+
+def upstream_calls_of(conn, run_id: str) -> list[dict]:
+    stmt = select(upstream_calls).where(upstream_calls.c.run_id == run_id)
+    return [dict(row) for row in conn.execute(stmt.order_by(upstream_calls.c.id)).mappings()]

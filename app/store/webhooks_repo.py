@@ -1,0 +1,84 @@
+"""SQL for forward targets (subscriptions), including the ones FORWARD_URLS creates at start."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.store.tables import webhooks
+
+
+def _decode(row) -> dict:
+    item = dict(row)
+    item["stored_action_ids"] = json.loads(item.pop("stored_action_ids_json"))
+    item["statuses"] = json.loads(item.pop("statuses_json"))
+    return item
+
+
+def _encode(values: dict) -> dict:
+    values = dict(values)
+    if "stored_action_ids" in values:
+        values["stored_action_ids_json"] = json.dumps(values.pop("stored_action_ids"))
+    if "statuses" in values:
+        values["statuses_json"] = json.dumps(values.pop("statuses"))
+    return values
+
+
+def list_webhooks(conn, enabled_only: bool = False) -> list[dict]:
+    stmt = select(webhooks).order_by(webhooks.c.created_at, webhooks.c.id)
+    if enabled_only:
+        stmt = stmt.where(webhooks.c.enabled.is_(True))
+    return [_decode(row) for row in conn.execute(stmt).mappings()]
+
+
+def get_webhook(conn, webhook_id: str) -> dict | None:
+    row = conn.execute(select(webhooks).where(webhooks.c.id == webhook_id)).mappings().first()
+    return _decode(row) if row else None
+
+
+def create_webhook(conn, values: dict, now: float, webhook_id: str | None = None) -> dict:
+    row_id = webhook_id or str(uuid.uuid4())
+    row = {"id": row_id, "created_at": now, "updated_at": now, **_encode(values)}
+    conn.execute(insert(webhooks).values(**row))
+    return get_webhook(conn, row["id"])
+
+
+def update_webhook(conn, webhook_id: str, values: dict, now: float) -> dict | None:
+    stmt = update(webhooks).where(webhooks.c.id == webhook_id)
+    conn.execute(stmt.values(updated_at=now, **_encode(values)))
+    return get_webhook(conn, webhook_id)
+
+
+def delete_webhook(conn, webhook_id: str) -> bool:
+    return conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 1
+
+
+def sync_env_webhooks(conn, urls: tuple[str, ...], secret: str | None, now: float) -> None:
+    """Make the FORWARD_URLS targets exist (once each), keeping a 410-disabled one disabled."""
+    existing = {
+        row["url"]: row
+        for row in conn.execute(select(webhooks).where(webhooks.c.origin == "env")).mappings()
+    }
+    for url in urls:
+        if url in existing:
+            if existing[url]["secret"] != secret:
+                conn.execute(
+                    update(webhooks)
+                    .where(webhooks.c.id == existing[url]["id"])
+                    .values(secret=secret, updated_at=now)
+                )
+            continue
+        # A fixed id per URL: processes starting together cannot create it twice.
+        env_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"relay-env-target:{url}"))
+        values = {"url": url, "secret": secret, "origin": "env", "enabled": True}
+        try:
+            with conn.begin_nested():
+                create_webhook(conn, values, now, env_id)
+        except IntegrityError:
+            continue
+    for url, row in existing.items():
+        if url not in urls:
+            conn.execute(delete(webhooks).where(webhooks.c.id == row["id"]))

@@ -1,0 +1,71 @@
+"""The worker process: N threads, each claiming one unit of work per pass, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.worker.tasks import deliver_one, poll_one, submit_one
+
+log = logging.getLogger(__name__)
+TASKS = (deliver_one, submit_one, poll_one)
+
+
+class Worker:
+    def __init__(self, services):
+        self.services = services
+        self.stop = threading.Event()
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+
+    def run_pass(self, owner: str) -> bool:
+        """One pass over every kind of work; True if anything was done."""
+        did = False
+        for task in TASKS:
+            try:
+                did |= task(self.services, owner)
+            except SQLAlchemyError:
+                # The database blinked: the lease lapses and the item is taken again later.
+                log.exception("database error in %s", task.__name__)
+                self.stop.wait(1.0)
+            except Exception:
+                log.exception("unexpected error in %s", task.__name__)
+                self.stop.wait(1.0)
+        return did
+
+    def _thread_main(self, index: int) -> None:
+        owner = f"{self.name}:{index}"
+        idle = self.services.settings.worker_idle_seconds
+        while not self.stop.is_set():
+            if not self.run_pass(owner):
+                self.stop.wait(idle)
+
+    def serve(self) -> None:
+        """Run until SIGTERM/SIGINT; the current items finish, nothing is cut half-written."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        count = self.services.settings.worker_threads
+        threads = [
+            threading.Thread(target=self._thread_main, args=(i,), name=f"worker-{i}", daemon=True)
+            for i in range(count)
+        ]
+        log.info("worker %s started with %d threads (%s mode)", self.name, count,
+                 self.services.settings.mode)
+        for thread in threads:
+            thread.start()
+        try:
+            while not self.stop.wait(1.0):
+                pass
+        finally:
+            for thread in threads:
+                thread.join(timeout=self.services.settings.forward_timeout_seconds + 5)
+            self.services.close()
+            log.info("worker %s stopped", self.name)
+
+    def _on_signal(self, signum, _frame) -> None:
+        log.info("worker %s got signal %d, stopping", self.name, signum)
+        self.stop.set()

@@ -1,0 +1,52 @@
+"""One unit of work each: claim a due item with a lease, handle it, release it."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from app.runs.polling import apply_poll_outcome, expire_if_too_old, poll
+from app.runs.submission import apply_submit_outcome, submit
+from app.store import runs_repo
+from app.store.deliveries_repo import claim_due_delivery
+from app.worker.delivering import deliver
+
+log = logging.getLogger(__name__)
+
+
+def submit_one(services, owner: str) -> bool:
+    """Submit one queued run whose time has come; True if there was one."""
+    settings = services.settings
+    run = runs_repo.claim_due_submission(
+        services.engine, owner, time.time(), settings.worker_lease_seconds
+    )
+    if run is None:
+        return False
+    if expire_if_too_old(services, run, time.time()):
+        return True
+    outcome = submit(services, run)
+    apply_submit_outcome(services, run, outcome, time.time(), owner, forward=True)
+    return True
+
+
+def poll_one(services, owner: str) -> bool:
+    """Poll one run whose callback is late; True if there was one."""
+    settings = services.settings
+    run = runs_repo.claim_due_poll(services.engine, owner, time.time(), settings.worker_lease_seconds)
+    if run is None:
+        return False
+    if expire_if_too_old(services, run, time.time()):
+        return True
+    apply_poll_outcome(services, run, poll(services, run), time.time())
+    return True
+
+
+def deliver_one(services, owner: str) -> bool:
+    """Attempt one due forward; True if there was one."""
+    settings = services.settings
+    lease = settings.forward_timeout_seconds + settings.worker_lease_seconds
+    delivery = claim_due_delivery(services.engine, owner, time.time(), lease)
+    if delivery is None:
+        return False
+    deliver(services, delivery, owner)
+    return True
