@@ -1,0 +1,36 @@
+"""Shared steps for integration tests: trigger a run, read its rows, snapshot the store."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.runs.tokens import callback_path
+from app.store.engine import read
+from app.store.tables import callbacks, deliveries, delivery_attempts, runs
+from tests.conftest import RELAY_SECRET, STORED_ACTION
+
+RUN_URL = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
+
+
+def trigger(client, **data) -> str:
+    response = client.post(RUN_URL, json={"data": {"inputs": {}, **data}})
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["data"]["id"]
+
+
+def run_row(services, run_id: str) -> dict:
+    with read(services.engine) as conn:
+        return dict(conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one())
+
+
+def callback_url(run_id: str) -> str:
+    return callback_path(RELAY_SECRET, run_id)
+
+
+def snapshot(services) -> dict:
+    """Every row of the tables a callback could touch."""
+    with read(services.engine) as conn:
+        return {
+            table.name: [dict(r) for r in conn.execute(select(table)).mappings()]
+            for table in (runs, callbacks, deliveries, delivery_attempts)
+        }

@@ -1,0 +1,1 @@
+"""Tests of app.upstream: client, headers, rate budget, gateway."""
