@@ -9,6 +9,7 @@ from flask import Flask
 
 from app import errors
 from app.config import load_settings
+from app.logs import configure_logging
 
 log = logging.getLogger("app")
 
@@ -17,6 +18,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     """Defaults, then the environment, then test overrides (environment-style names)."""
     import os
 
+    configure_logging()
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env)

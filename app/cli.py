@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from app.config import ConfigError, load_settings
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stdout,
-    )
+from app.logs import configure_logging
 
 
 def _settings_or_exit():
@@ -96,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_db_upgrade
     )
     args = parser.parse_args(argv)
-    _configure_logging()
+    configure_logging()
     return args.func(args)
 
 

@@ -1,4 +1,4 @@
-"""One Settings object read from the environment; a bad value stops the start naming the variable."""
+"""One Settings object from the environment; a bad value stops the start, naming the variable."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 # Fixed, loudly logged development defaults: sandbox mode only, never in live mode.
-SANDBOX_RELAY_SECRET = "sandbox-relay-secret-not-for-production"
-SANDBOX_FORWARD_SECRET = "whsec_c2FuZGJveC1mb3J3YXJkLXNlY3JldC0wMDAwMDA="
+SANDBOX_RELAY_SECRET = "sandbox-relay-secret-not-for-production"  # noqa: S105
+SANDBOX_FORWARD_SECRET = "whsec_c2FuZGJveC1mb3J3YXJkLXNlY3JldC0wMDAwMDA="  # noqa: S105
 
 
 class ConfigError(Exception):
@@ -136,7 +136,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     public = _text(env, "PUBLIC_BASE_URL")
     if public is None:
         if not sandbox:
-            raise ConfigError("PUBLIC_BASE_URL: required in live mode (the relay's public https URL)")
+            raise ConfigError(
+                "PUBLIC_BASE_URL: required in live mode (the relay's public https URL)"
+            )
         public = f"http://127.0.0.1:{port}"
     public = _http_url("PUBLIC_BASE_URL", public)
     if not sandbox and not _looks_public_https(public):
@@ -184,7 +186,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         relay_secret=secret,
         forward_urls=forward_urls,
         forward_secret=forward_secret,
-        forward_allow_private=_flag(env, "FORWARD_ALLOW_PRIVATE"),
+        # The sandbox demo forwards to a receiver on loopback; live mode guards by default.
+        forward_allow_private=_flag(env, "FORWARD_ALLOW_PRIVATE", default=sandbox),
         forward_retry_schedule=_schedule(env),
         forward_timeout_seconds=_number(env, "FORWARD_TIMEOUT_SECONDS", 15.0, float, 0.1),
         callback_grace_seconds=_number(env, "CALLBACK_GRACE_SECONDS", 60.0),

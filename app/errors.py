@@ -1,4 +1,4 @@
-"""The one error shape, {"errors": [{status, code, title, detail, source, meta}]}, for every answer."""
+"""The one error shape, {"errors": [{status, code, title, detail, source, meta}]}."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ def make_handler(secret: str):
     verifier = Webhook(secret)
 
     class ForwardHandler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's naming)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             try:
                 event = verifier.verify(body, dict(self.headers.items()))

@@ -53,7 +53,15 @@ def _paths() -> dict:
                 "requestBody": {"required": True, **_json("RelayStoredActionsRunRequest")},
                 "responses": _responses(
                     {"202": {"description": "Accepted", **_json("StoredActionsRunResponse")}},
-                    400, 401, 402, 403, 404, 409, 413, 415, 422,
+                    400,
+                    401,
+                    402,
+                    403,
+                    404,
+                    409,
+                    413,
+                    415,
+                    422,
                 ),
             }
         },
@@ -66,7 +74,13 @@ def _paths() -> dict:
                         "200": {"description": "Result", **_json("StoredActionResult")},
                         "202": {"description": "Still processing"},
                     },
-                    400, 401, 402, 403, 404, 409, 422,
+                    400,
+                    401,
+                    402,
+                    403,
+                    404,
+                    409,
+                    422,
                 ),
             }
         },
@@ -78,14 +92,18 @@ def _paths() -> dict:
                     for n in ("status", "stored_action_id", "created_after", "cursor")
                 ]
                 + [{"in": "query", "name": "limit", "schema": {"type": "integer"}}],
-                "responses": _responses({"200": {"description": "Runs", **_json("RunPage")}}, 400, 401),
+                "responses": _responses(
+                    {"200": {"description": "Runs", **_json("RunPage")}}, 400, 401
+                ),
             }
         },
         "/v1/runs/{run_id}": {
             "get": {
                 "operationId": "getRun",
                 "parameters": _path_params("run_id"),
-                "responses": _responses({"200": {"description": "Run", **_json("RunEnvelope")}}, 401, 404),
+                "responses": _responses(
+                    {"200": {"description": "Run", **_json("RunEnvelope")}}, 401, 404
+                ),
             }
         },
         "/v1/runs/{run_id}/redeliver": {
@@ -100,7 +118,9 @@ def _paths() -> dict:
         "/v1/webhooks": {
             "get": {
                 "operationId": "listWebhooks",
-                "responses": _responses({"200": {"description": "Targets", **_json("WebhookList")}}, 401),
+                "responses": _responses(
+                    {"200": {"description": "Targets", **_json("WebhookList")}}, 401
+                ),
             },
             "post": {
                 "operationId": "createWebhook",
@@ -114,7 +134,9 @@ def _paths() -> dict:
             "parameters": _path_params("webhook_id"),
             "get": {
                 "operationId": "getWebhook",
-                "responses": _responses({"200": {"description": "Target", **_json("WebhookEnvelope")}}, 401, 404),
+                "responses": _responses(
+                    {"200": {"description": "Target", **_json("WebhookEnvelope")}}, 401, 404
+                ),
             },
             "patch": {
                 "operationId": "updateWebhook",
@@ -136,14 +158,30 @@ def _paths() -> dict:
                 "requestBody": {"required": True, **_json("StoredActionResult")},
                 "responses": _responses(
                     {"200": {"description": "Stored", **_json("CallbackAck")}},
-                    400, 401, 403, 404, 409, 413, 503,
+                    400,
+                    401,
+                    403,
+                    404,
+                    409,
+                    413,
+                    503,
                 ),
             }
         },
-        "/healthz": {"get": {"operationId": "healthz", "security": [],
-                             "responses": {"200": {"description": "Alive"}}}},
-        "/readyz": {"get": {"operationId": "readyz", "security": [],
-                            "responses": _responses({"200": {"description": "Ready"}}, 503)}},
+        "/healthz": {
+            "get": {
+                "operationId": "healthz",
+                "security": [],
+                "responses": {"200": {"description": "Alive"}},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "security": [],
+                "responses": _responses({"200": {"description": "Ready"}}, 503),
+            }
+        },
     }
 
 

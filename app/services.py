@@ -1,4 +1,4 @@
-"""The per-process service container: engine, upstream gateway and budget, built lazily after fork."""
+"""The per-process service container: engine, upstream gateway, budget; built after fork."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
     create_schema(engine)
     with write(engine) as conn:
         sync_env_webhooks(conn, settings.forward_urls, settings.forward_secret, time.time())
-    budget = RateBudget(engine, {"get": settings.zapier_get_limit, "run": settings.zapier_run_limit})
+    budget = RateBudget(
+        engine, {"get": settings.zapier_get_limit, "run": settings.zapier_run_limit}
+    )
     client = UpstreamClient(settings.zapier_api_base, settings.zapier_access_token or "sandbox")
     return Services(settings, engine, UpstreamGateway(client, budget, engine), budget)
 

@@ -26,8 +26,15 @@ def sandbox_server(tmp_path_factory):
     port = free_port()
     child = Child(
         "sandbox",
-        python_cmd("-m", "app.cli", "sandbox", "--port", str(port),
-                   "--database-url", f"sqlite:///{workdir / 'sandbox.db'}"),
+        python_cmd(
+            "-m",
+            "app.cli",
+            "sandbox",
+            "--port",
+            str(port),
+            "--database-url",
+            f"sqlite:///{workdir / 'sandbox.db'}",
+        ),
         {"RELAY_INSTANCE_DIR": str(workdir)},
         workdir,
     )

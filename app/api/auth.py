@@ -25,7 +25,9 @@ def require_client(settings) -> None:
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise ApiError(
-            401, "unauthorized", "Send Authorization: Bearer <key>.",
+            401,
+            "unauthorized",
+            "Send Authorization: Bearer <key>.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if not key_is_valid(presented.strip(), settings.relay_api_keys):

@@ -25,7 +25,9 @@ def readyz():
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as err:
         detail = f"database unreachable: {type(err).__name__}"
-        return error_response(503, [error_entry(503, "not_ready", detail, meta={"mode": current.mode})])
+        return error_response(
+            503, [error_entry(503, "not_ready", detail, meta={"mode": current.mode})]
+        )
     return jsonify(
         {
             "status": "ready",

@@ -1,1 +1,1 @@
-"""Forwarding: targets, the SSRF guard, Standard Webhooks signing, attempts and the retry schedule."""
+"""Forwarding: targets, SSRF guard, Standard Webhooks signing, attempts, retry schedule."""

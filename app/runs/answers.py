@@ -24,8 +24,13 @@ def stored_action_answer(run: dict) -> tuple[int, dict | None]:
             "detail": run["reason"] or "",
             "meta": None,
         }
-        return 200, {"type": "run", "id": run["id"], "status": "error", "results": [],
-                     "errors": [error]}
+        return 200, {
+            "type": "run",
+            "id": run["id"],
+            "status": "error",
+            "results": [],
+            "errors": [error],
+        }
     return 202, None
 
 

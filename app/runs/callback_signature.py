@@ -1,4 +1,4 @@
-"""Verifying Zapier's `Zapier-Callback-Signature` JWT against the key set at ZAPIER_CALLBACK_JWKS_URL."""
+"""Verifying the `Zapier-Callback-Signature` JWT against ZAPIER_CALLBACK_JWKS_URL's keys."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def verify_callback_signature(jwks_url: str, headers) -> dict:
         )
     except jwt.PyJWKClientConnectionError:
         # Our side could not fetch the keys: a 5xx, so upstream retries and polling follows.
-        raise ApiError(503, "jwks_unavailable", "The callback signing keys are unreachable.") \
-            from None
+        raise ApiError(
+            503, "jwks_unavailable", "The callback signing keys are unreachable."
+        ) from None
     except jwt.PyJWTError as err:
         raise ApiError(401, "invalid_signature", f"Bad {HEADER}: {err}") from None

@@ -8,12 +8,12 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.schemas.loading import json_object, load_value
 from app.errors import ApiError
 from app.runs.callback_signature import HEADER, verify_callback_signature
 from app.runs.reports import apply_report
 from app.runs.tokens import token_matches
 from app.schemas.action_runs import ActionRunResponse
+from app.schemas.loading import json_object, load_value
 from app.schemas.stored_actions import StoredActionResult
 from app.store import runs_repo
 from app.store.engine import read, write

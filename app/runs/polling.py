@@ -46,7 +46,13 @@ def apply_poll_outcome(services, run: dict, outcome, now: float) -> str:
         current = runs_repo.get_run(conn, run["id"])
         if isinstance(outcome, oc.Result):
             verdict = apply_report(
-                conn, current, outcome.body, outcome.raw, "poll", now, settings.callback_grace_seconds
+                conn,
+                current,
+                outcome.body,
+                outcome.raw,
+                "poll",
+                now,
+                settings.callback_grace_seconds,
             )
             if verdict != "settled":
                 later["next_poll_at"] = now + next_poll_delay(polls, cap)
@@ -58,7 +64,9 @@ def apply_poll_outcome(services, run: dict, outcome, now: float) -> str:
             verdict = "refused"
         else:
             wait = getattr(outcome, "retry_after", None) or getattr(outcome, "wait", None)
-            later["next_poll_at"] = now + (wait if wait is not None else next_poll_delay(polls, cap))
+            later["next_poll_at"] = now + (
+                wait if wait is not None else next_poll_delay(polls, cap)
+            )
             verdict = outcome.kind
         runs_repo.update_run(conn, run["id"], **later)
     log.info("run %s polled: %s", run["id"], verdict)

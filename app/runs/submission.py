@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from app.runs.settle import settle
 from app.runs.schedule import next_submit_delay
+from app.runs.settle import settle
 from app.runs.states import RunState
 from app.runs.tokens import callback_path
 from app.store import runs_repo

@@ -39,8 +39,12 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
     settings = services.settings
     if fields.get("callback_url"):
         if not settings.forward_secret:
-            raise ApiError(400, "invalid", "data.callback_url needs FORWARD_SECRET configured",
-                           pointer="/data/callback_url")
+            raise ApiError(
+                400,
+                "invalid",
+                "data.callback_url needs FORWARD_SECRET configured",
+                pointer="/data/callback_url",
+            )
         try:
             check_target(fields["callback_url"], settings.forward_allow_private)
         except UnsafeTarget as err:

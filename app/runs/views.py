@@ -54,7 +54,8 @@ def _delivery(delivery: dict, attempts: list[dict]) -> dict:
         "event_id": delivery["event_id"],
         "event_type": delivery["event_type"],
         "state": delivery["state"],
-        "next_attempt_at": iso(delivery["next_attempt_at"]) if delivery["state"] == "pending"
+        "next_attempt_at": iso(delivery["next_attempt_at"])
+        if delivery["state"] == "pending"
         else None,
         "attempts": [
             {
@@ -75,17 +76,24 @@ def _timeline(run, callbacks, calls, deliveries, attempts) -> list[dict]:
         (c["at"], c["operation"], {"outcome": c["outcome"], "status": c["status"]}) for c in calls
     ]
     if run["submitted_at"]:
-        entries.append((run["submitted_at"], "submitted", {"upstream_run_id": run["upstream_run_id"]}))
+        entries.append(
+            (run["submitted_at"], "submitted", {"upstream_run_id": run["upstream_run_id"]})
+        )
     entries += [
         (c["received_at"], "callback", {"verdict": c["verdict"], "status": c["status"]})
         for c in callbacks
     ]
     if run["settled_at"]:
-        entries.append((run["settled_at"], "settled", {"state": run["state"], "source": run["source"]}))
+        entries.append(
+            (run["settled_at"], "settled", {"state": run["state"], "source": run["source"]})
+        )
     targets = {d["id"]: d["target_url"] for d in deliveries}
     entries += [
-        (a["attempted_at"], "delivery_attempt",
-         {"target_url": targets[a["delivery_id"]], "status": a["status"], "error": a["error"]})
+        (
+            a["attempted_at"],
+            "delivery_attempt",
+            {"target_url": targets[a["delivery_id"]], "status": a["status"], "error": a["error"]},
+        )
         for a in attempts
     ]
     entries.sort(key=lambda entry: entry[0])

@@ -1,1 +1,1 @@
-"""Marshmallow schemas: the upstream contract (named as the contract names it) and the relay's own."""
+"""Marshmallow schemas: the upstream contract (under its own names) and the relay's own."""

@@ -1,4 +1,4 @@
-"""The Partner API v2 action-runs contract, field for field as in contract/partner-v2-action-runs.yaml."""
+"""The Partner API v2 action-runs contract, field for field (partner-v2-action-runs.yaml)."""
 
 from marshmallow import RAISE, Schema, fields, validate
 

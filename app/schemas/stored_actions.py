@@ -1,4 +1,4 @@
-"""The Actions API v1 stored-actions contract, field for field as in contract/actions-v1-stored-actions.yaml."""
+"""The Actions API v1 contract, field for field (actions-v1-stored-actions.yaml)."""
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 

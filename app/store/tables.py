@@ -1,4 +1,4 @@
-"""The relay's tables: runs, callbacks, upstream calls, webhooks, deliveries, attempts, rate budget."""
+"""The tables: runs, callbacks, upstream calls, webhooks, deliveries, attempts, budget."""
 
 from sqlalchemy import (
     Boolean,

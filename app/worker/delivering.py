@@ -34,13 +34,23 @@ def deliver(services, delivery: dict, owner: str) -> None:
     now = time.time()
     if secret is None:
         with write(services.engine) as conn:
-            release(conn, deliveries, delivery["id"], owner, state=deliveries_repo.FAILED,
-                    last_error=why_not)
+            release(
+                conn,
+                deliveries,
+                delivery["id"],
+                owner,
+                state=deliveries_repo.FAILED,
+                last_error=why_not,
+            )
         log.info("delivery %s not sent: %s", delivery["id"], why_not)
         return
     session = delivery_session(settings.forward_allow_private, settings.forward_timeout_seconds)
     result = attempt_delivery(
-        session, delivery["target_url"], secret, delivery["event_id"], delivery["body"],
+        session,
+        delivery["target_url"],
+        secret,
+        delivery["event_id"],
+        delivery["body"],
         settings.forward_timeout_seconds,
     )
     attempts = delivery["attempts"] + 1
@@ -70,11 +80,16 @@ def deliver(services, delivery: dict, owner: str) -> None:
         release(conn, deliveries, delivery["id"], owner, **values)
         if result.gone and delivery["webhook_id"]:
             webhooks_repo.update_webhook(
-                conn, delivery["webhook_id"],
-                {"enabled": False, "disabled_reason": "answered 410 Gone"}, time.time(),
+                conn,
+                delivery["webhook_id"],
+                {"enabled": False, "disabled_reason": "answered 410 Gone"},
+                time.time(),
             )
     log.info(
         "delivery %s of run %s to %s: %s (attempt %d)",
-        delivery["id"], delivery["run_id"], delivery["target_url"],
-        result.status or result.error, attempts,
+        delivery["id"],
+        delivery["run_id"],
+        delivery["target_url"],
+        result.status or result.error,
+        attempts,
     )

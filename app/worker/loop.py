@@ -53,8 +53,12 @@ class Worker:
             threading.Thread(target=self._thread_main, args=(i,), name=f"worker-{i}", daemon=True)
             for i in range(count)
         ]
-        log.info("worker %s started with %d threads (%s mode)", self.name, count,
-                 self.services.settings.mode)
+        log.info(
+            "worker %s started with %d threads (%s mode)",
+            self.name,
+            count,
+            self.services.settings.mode,
+        )
         for thread in threads:
             thread.start()
         try:

@@ -32,7 +32,9 @@ def submit_one(services, owner: str) -> bool:
 def poll_one(services, owner: str) -> bool:
     """Poll one run whose callback is late; True if there was one."""
     settings = services.settings
-    run = runs_repo.claim_due_poll(services.engine, owner, time.time(), settings.worker_lease_seconds)
+    run = runs_repo.claim_due_poll(
+        services.engine, owner, time.time(), settings.worker_lease_seconds
+    )
     if run is None:
         return False
     if expire_if_too_old(services, run, time.time()):

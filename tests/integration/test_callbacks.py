@@ -16,8 +16,14 @@ def run(client, services, sandbox):
 
 
 def _result(run, **overrides):
-    return {"type": "run", "id": run["upstream_run_id"], "status": "success",
-            "results": [{"ok": 1}], "errors": [], **overrides}
+    return {
+        "type": "run",
+        "id": run["upstream_run_id"],
+        "status": "success",
+        "results": [{"ok": 1}],
+        "errors": [],
+        **overrides,
+    }
 
 
 def test_valid_callback_settles_the_run_and_queues_the_forward(client, services, run):
@@ -62,8 +68,11 @@ def test_waiting_then_final(client, services, run):
         (lambda r: callback_url(r["id"])[:-2] + "xx", None, 403),  # forged token
         (lambda r: f"/callbacks/{r['id']}/short", None, 403),
         # this run's id with another run's (valid) token
-        (lambda r: f"/callbacks/{r['id']}/" + callback_url(str(uuid.uuid4())).rsplit("/", 1)[1],
-         None, 403),
+        (
+            lambda r: f"/callbacks/{r['id']}/" + callback_url(str(uuid.uuid4())).rsplit("/", 1)[1],
+            None,
+            403,
+        ),
         (lambda r: callback_url(r["id"]), b"not json", 400),
         (lambda r: callback_url(r["id"]), b"[]", 400),
         (lambda r: callback_url(r["id"]), b'{"status": "success"}', 400),  # errors is required
@@ -71,7 +80,11 @@ def test_waiting_then_final(client, services, run):
         (lambda r: callback_url(r["id"]), b'{"errors": [{"code": "nope"}]}', 400),
         (lambda r: callback_url(r["id"]), b'{"errors": [], "id": "not-a-uuid"}', 400),
         (lambda r: callback_url(r["id"]), b"\xff\xfe\x00", 400),
-        (lambda r: callback_url(r["id"]), b'{"errors": [], "id": "%s"}' % str(uuid.uuid4()).encode(), 409),
+        (
+            lambda r: callback_url(r["id"]),
+            b'{"errors": [], "id": "%s"}' % str(uuid.uuid4()).encode(),
+            409,
+        ),
     ],
 )
 def test_bad_callbacks_are_4xx_and_change_nothing(client, services, run, make_url, body, status):

@@ -10,11 +10,20 @@ UPSTREAM_PATH = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
 
 
 @pytest.mark.parametrize(
-    ("status", "code"), [(400, "bad_request"), (402, "payment_required"), (403, "permission_denied")]
+    ("status", "code"),
+    [(400, "bad_request"), (402, "payment_required"), (403, "permission_denied")],
 )
 def test_upstream_refusal_is_passed_through(httpserver, relay_env, status, code):
-    errors = [{"status": status, "code": code, "title": "No", "detail": "refused", "source": None,
-               "meta": {}}]
+    errors = [
+        {
+            "status": status,
+            "code": code,
+            "title": "No",
+            "detail": "refused",
+            "source": None,
+            "meta": {},
+        }
+    ]
     httpserver.expect_request(UPSTREAM_PATH, method="POST").respond_with_json(
         {"errors": errors}, status=status
     )

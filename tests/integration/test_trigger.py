@@ -91,7 +91,10 @@ def test_bad_bodies_are_400_and_store_nothing(client, services, sandbox):
         response = client.post(RUN_URL, data=raw, content_type="application/json")
         assert response.status_code == 400, raw
         assert response.get_json()["errors"][0]["status"] == 400
-    assert client.post("/actions/v1/stored-actions/not-a-uuid/run", json={"data": {}}).status_code == 400
+    assert (
+        client.post("/actions/v1/stored-actions/not-a-uuid/run", json={"data": {}}).status_code
+        == 400
+    )
     assert _count(services, runs) == 0
 
 
@@ -101,6 +104,8 @@ def test_private_callback_url_refused_unless_allowed(relay_env, sandbox):
     app = create_app({**relay_env, "FORWARD_ALLOW_PRIVATE": "false"})
     client = app.test_client()
     body = {"data": {"callback_url": "http://127.0.0.1:9999/hook"}}
-    response = client.post(RUN_URL, json=body, headers={"Authorization": "Bearer test-key-0123456789"})
+    response = client.post(
+        RUN_URL, json=body, headers={"Authorization": "Bearer test-key-0123456789"}
+    )
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["source"]["pointer"] == "/data/callback_url"

@@ -1,4 +1,4 @@
-"""Worker passes against the sandbox: submit later, poll, expire, deliver, retry, disable, redeliver."""
+"""Worker passes against the sandbox: submit, poll, expire, deliver, retry, redeliver."""
 
 import time
 import uuid
@@ -39,7 +39,9 @@ def test_lost_callback_is_caught_by_polling_and_forwarded(client, services, sand
     assert not deliver_one(services, OWNER)  # delivered once, nothing left
 
 
-def test_failing_subscriber_is_retried_with_the_same_webhook_id(client, services, sandbox, receiver):
+def test_failing_subscriber_is_retried_with_the_same_webhook_id(
+    client, services, sandbox, receiver
+):
     sandbox.knobs(callback_drop=1.0, run_seconds=60)
     run_id = trigger(client, callback_url=receiver.url)
     row = run_row(services, run_id)
@@ -102,7 +104,9 @@ def test_queued_run_is_submitted_by_the_worker_with_the_same_idempotency_id(
     run_id = trigger(client)
     assert run_row(services, run_id)["state"] == "queued"
     sandbox.knobs(rate_503_burst=0.0)
-    wait_for(lambda: submit_one(services, OWNER) and run_row(services, run_id)["upstream_run_id"], 10)
+    wait_for(
+        lambda: submit_one(services, OWNER) and run_row(services, run_id)["upstream_run_id"], 10
+    )
     row = run_row(services, run_id)
     assert row["state"] == "submitted" and row["submit_attempts"] == 2
     assert sandbox.stats()["runs"]["stored_action"] == 1
@@ -112,7 +116,9 @@ def test_run_past_max_age_expires_and_is_forwarded(client, services, sandbox, re
     sandbox.knobs(callback_drop=1.0, run_seconds=3600)
     run_id = trigger(client, callback_url=receiver.url)
     with write(services.engine) as conn:  # a run created eight days ago
-        conn.execute(update(runs).where(runs.c.id == run_id).values(created_at=time.time() - 8 * 86400))
+        conn.execute(
+            update(runs).where(runs.c.id == run_id).values(created_at=time.time() - 8 * 86400)
+        )
     calls_before = sandbox.stats()["rate"]["get"]["max_per_window"]
     assert poll_one(services, OWNER)
     assert run_row(services, run_id)["state"] == "expired"
@@ -126,7 +132,9 @@ def test_upstream_404_three_times_fails_the_run(client, services, sandbox, recei
     sandbox.knobs(callback_drop=1.0)
     run_id = trigger(client, callback_url=receiver.url)
     with write(services.engine) as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(upstream_run_id=str(uuid.uuid4())))
+        conn.execute(
+            update(runs).where(runs.c.id == run_id).values(upstream_run_id=str(uuid.uuid4()))
+        )
     _poll_until_final(services, run_id)
     row = run_row(services, run_id)
     assert row["state"] == "failed" and "404" in row["reason"] and row["not_found_count"] == 3

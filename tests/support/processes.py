@@ -56,7 +56,11 @@ class Child:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop())
         full_env = {**os.environ, **env}
         self.proc = subprocess.Popen(
-            args, cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
+            args,
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

@@ -76,8 +76,14 @@ def test_cli_start_fails_with_one_line(tmp_path):
 
     proc = subprocess.run(
         [sys.executable, "-m", "app.cli", "worker"],
-        env={"PATH": "/usr/bin:/bin", "ZAPIER_ACCESS_TOKEN": "t", "RELAY_INSTANCE_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ZAPIER_ACCESS_TOKEN": "t",
+            "RELAY_INSTANCE_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [

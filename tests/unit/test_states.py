@@ -7,11 +7,19 @@ import pytest
 from app.runs.states import FINAL_STATES, RunState, can_move, sources_for, state_for_status
 
 EXPECTED = {
-    ("queued", "submitted"), ("queued", "waiting"), ("queued", "succeeded"),
-    ("queued", "failed"), ("queued", "expired"), ("queued", "refused"),
-    ("submitted", "waiting"), ("submitted", "succeeded"), ("submitted", "failed"),
+    ("queued", "submitted"),
+    ("queued", "waiting"),
+    ("queued", "succeeded"),
+    ("queued", "failed"),
+    ("queued", "expired"),
+    ("queued", "refused"),
+    ("submitted", "waiting"),
+    ("submitted", "succeeded"),
+    ("submitted", "failed"),
     ("submitted", "expired"),
-    ("waiting", "succeeded"), ("waiting", "failed"), ("waiting", "expired"),
+    ("waiting", "succeeded"),
+    ("waiting", "failed"),
+    ("waiting", "expired"),
 }
 
 
