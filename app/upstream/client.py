@@ -1,0 +1,142 @@
+"""HTTP client of the Actions API and the Partner API v2: one call in, one typed outcome out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import quote
+
+import requests
+import requests.auth
+from marshmallow import Schema
+
+from app.schemas.action_runs import ActionRunResponse, RunActionResponse
+from app.schemas.stored_actions import StoredActionResult, StoredActionsRunResponse
+from app.upstream.answers import common_fields, to_accepted, to_failure, to_result
+from app.upstream.outcomes import NotFound, Processing, TransportError, UpstreamOutcome
+
+# Both run POSTs document one success status each (202 and 200); any of these carries a run id.
+ACCEPTED_STATUSES = (200, 201, 202)
+
+
+class UpstreamClient:
+    """Never sleeps, retries or follows a redirect: the caller decides when to call again."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        self._token = token
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    def run_stored_action(self, stored_action_id: str, data: dict) -> UpstreamOutcome:
+        """POST /actions/v1/stored-actions/{id}/run: Accepted(upstream run id) on 202."""
+        path = f"/actions/v1/stored-actions/{_segment(stored_action_id)}/run"
+        return self._post(path, data, StoredActionsRunResponse())
+
+    def get_stored_action_run(self, stored_action_id: str, run_id: str) -> UpstreamOutcome:
+        """GET /actions/v1/stored-actions/{id}/runs/{run_id}: Result, Processing or NotFound."""
+        path = f"/actions/v1/stored-actions/{_segment(stored_action_id)}/runs/{_segment(run_id)}"
+        return self._get(path, StoredActionResult())
+
+    def create_action_run(self, data: dict) -> UpstreamOutcome:
+        """POST /v2/action-runs: Accepted(upstream run id)."""
+        return self._post("/v2/action-runs", data, RunActionResponse())
+
+    def get_action_run(self, run_id: str) -> UpstreamOutcome:
+        """GET /v2/action-runs/{id}: Result (the whole `{"data": ...}` answer) or NotFound."""
+        return self._get(f"/v2/action-runs/{_segment(run_id)}", ActionRunResponse())
+
+    def close(self) -> None:
+        """Close every thread's session (their pooled sockets)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> UpstreamClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _post(self, path: str, data: dict, schema: Schema) -> UpstreamOutcome:
+        answer = self._send("POST", path, json={"data": data})
+        if isinstance(answer, TransportError):
+            return answer
+        response, common, now = answer
+        if response.status_code in ACCEPTED_STATUSES:
+            return to_accepted(response, schema, common)
+        return to_failure(response, common, now)
+
+    def _get(self, path: str, schema: Schema) -> UpstreamOutcome:
+        answer = self._send("GET", path)
+        if isinstance(answer, TransportError):
+            return answer
+        response, common, now = answer
+        if response.status_code == 200:
+            return to_result(response, schema, common)
+        if response.status_code == 202:
+            return Processing(**common)
+        outcome = to_failure(response, common, now)
+        # The v2 contract lists no 404: a missing run answers 400 with code "not_found".
+        status = response.status_code
+        if status == 404 or (status == 400 and _has_code(outcome.errors, "not_found")):
+            return NotFound(errors=outcome.errors, **common)
+        return outcome
+
+    def _send(self, method: str, path: str, **kwargs) -> tuple | TransportError:
+        """(response, common outcome fields, now) or a TransportError when no answer came."""
+        started = time.monotonic()
+        try:
+            response = self._session().request(
+                method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
+        except requests.Timeout as exc:
+            return TransportError(f"timeout: {exc}", latency_ms=_elapsed_ms(started))
+        except requests.RequestException as exc:
+            return TransportError(f"connection error: {exc}", latency_ms=_elapsed_ms(started))
+        now = time.time()
+        return response, common_fields(response, _elapsed_ms(started), now), now
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # An explicit auth object also keeps a ~/.netrc entry from replacing the token.
+            session.auth = BearerAuth(self._token)
+            session.headers["Accept"] = "application/json"
+            with self._sessions_lock:
+                self._sessions.append(session)
+            self._local.session = session
+        return session
+
+
+class BearerAuth(requests.auth.AuthBase):
+    def __init__(self, token: str):
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def _segment(value: str) -> str:
+    # An id is one path segment: a "/" or "?" in it must not reach another endpoint.
+    return quote(str(value), safe="")
+
+
+def _has_code(errors: list[dict], code: str) -> bool:
+    return any(isinstance(entry, dict) and entry.get("code") == code for entry in errors)
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000.0

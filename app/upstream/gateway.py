@@ -1,0 +1,106 @@
+"""Every upstream call goes through here: budget first, then the call, then its bookkeeping."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.store.engine import write
+from app.store.tables import upstream_calls
+from app.upstream.budget import RateBudget
+from app.upstream.client import UpstreamClient
+from app.upstream.outcomes import (
+    Deferred,
+    Throttled,
+    Unavailable,
+    UpstreamOutcome,
+)
+
+log = logging.getLogger(__name__)
+
+RUN_BUCKET = "run"
+GET_BUCKET = "get"
+
+
+class UpstreamGateway:
+    """Never sleeps: a refused budget comes back as Deferred(wait) and the caller reschedules."""
+
+    def __init__(self, client: UpstreamClient, budget: RateBudget, engine: Engine):
+        self.client = client
+        self.budget = budget
+        self.engine = engine
+
+    def run_stored_action(self, run_id: str, stored_action_id: str, data: dict) -> UpstreamOutcome:
+        return self._call(
+            run_id,
+            "run_stored_action",
+            RUN_BUCKET,
+            lambda: self.client.run_stored_action(stored_action_id, data),
+        )
+
+    def get_stored_action_run(
+        self, run_id: str, stored_action_id: str, upstream_run_id: str
+    ) -> UpstreamOutcome:
+        return self._call(
+            run_id,
+            "get_stored_action_run",
+            GET_BUCKET,
+            lambda: self.client.get_stored_action_run(stored_action_id, upstream_run_id),
+        )
+
+    def create_action_run(self, run_id: str, data: dict) -> UpstreamOutcome:
+        return self._call(
+            run_id, "create_action_run", RUN_BUCKET, lambda: self.client.create_action_run(data)
+        )
+
+    def get_action_run(self, run_id: str, upstream_run_id: str) -> UpstreamOutcome:
+        return self._call(
+            run_id,
+            "get_action_run",
+            GET_BUCKET,
+            lambda: self.client.get_action_run(upstream_run_id),
+        )
+
+    def _call(
+        self, run_id: str, operation: str, bucket: str, send: Callable[[], UpstreamOutcome]
+    ) -> UpstreamOutcome:
+        wait = self.budget.try_acquire(bucket)
+        if wait > 0:
+            return Deferred(wait)
+        started_at = time.time()
+        outcome = send()
+        try:
+            self._account(run_id, operation, bucket, outcome, started_at)
+        except SQLAlchemyError:
+            # The call happened and its answer matters more than its bookkeeping: a run POST
+            # whose Accepted were lost here would be submitted again.
+            log.exception("could not record upstream call %s for run %s", operation, run_id)
+        return outcome
+
+    def _account(
+        self,
+        run_id: str,
+        operation: str,
+        bucket: str,
+        outcome: UpstreamOutcome,
+        started_at: float,
+    ) -> None:
+        self.budget.observe(bucket, outcome.rate)
+        retry_after = getattr(outcome, "retry_after", None)
+        if isinstance(outcome, Throttled | Unavailable) and retry_after is not None:
+            self.budget.block(bucket, time.time() + retry_after)
+        with write(self.engine) as conn:
+            conn.execute(
+                insert(upstream_calls).values(
+                    run_id=run_id,
+                    operation=operation,
+                    outcome=outcome.kind,
+                    status=outcome.status,
+                    at=started_at,
+                    latency_ms=outcome.latency_ms,
+                )
+            )
