@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.store.engine import read
-from app.store.tables import callbacks, deliveries
+from app.store.tables import callbacks, deliveries, delivery_attempts
 
 pytestmark = pytest.mark.e2e
 RUNS = 100
@@ -27,7 +27,16 @@ def _figures(relay) -> dict:
                 select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
             ).all()
         )
+        first_attempts = conn.execute(
+            select(deliveries.c.run_id, func.min(delivery_attempts.c.attempted_at))
+            .join(delivery_attempts, delivery_attempts.c.delivery_id == deliveries.c.id)
+            .group_by(deliveries.c.run_id)
+        ).all()
+    settled = {r["id"]: r["settled_at"] for r in rows}
+    lags = sorted(at - settled[run_id] for run_id, at in first_attempts if settled.get(run_id))
     return {
+        "forward_lag_p50_ms": round(1000 * lags[len(lags) // 2]) if lags else None,
+        "forward_lag_max_ms": round(1000 * lags[-1]) if lags else None,
         "runs": len(rows),
         "states": collections.Counter(r["state"] for r in rows),
         "sources": collections.Counter(r["source"] for r in rows),
@@ -74,3 +83,16 @@ def test_lossy_callbacks_and_a_killed_worker_lose_nothing(relay_factory, sandbox
         assert by_run[run_id]["data"]["metadata"] == {"n": n}
     assert sandbox.stats()["runs"]["stored_action"] == RUNS  # none created upstream twice
     assert relay.workers[1].stop() == 0  # SIGTERM: a clean stop
+
+
+def test_signed_sandbox_callbacks_are_verified(relay_factory, sandbox, receiver):
+    sandbox.knobs(run_seconds=0.1)
+    relay = relay_factory(ZAPIER_CALLBACK_JWKS_URL=f"{sandbox.base}/.well-known/jwks.json")
+    run_ids = [relay.trigger() for _ in range(20)]
+    assert receiver.wait_for(lambda got: len(got) == 20, 60)
+    with read(relay.engine) as conn:
+        rows = conn.execute(select(callbacks.c.signature_verified, callbacks.c.verdict)).all()
+    assert len(rows) == 20 and all(verified for verified, _ in rows)
+    print(f"\nsigned-callback figures: {_figures(relay)}")
+    sources = {r["id"]: r["source"] for r in relay.runs()}
+    assert all(sources[run_id] == "callback" for run_id in run_ids)
