@@ -36,7 +36,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     if settings.sandbox:
         from app import sandbox
 
-        sandbox.init_app(app, settings)
+        sandbox.init_app(app, settings, env)
     _announce(settings)
     return app
 

@@ -1,4 +1,4 @@
-"""Sandbox fixtures: an in-process sandbox per test, a standalone one over a real socket, a receiver."""
+"""Sandbox fixtures: an in-process sandbox per test, a standalone one on a real socket."""
 
 from __future__ import annotations
 
@@ -86,13 +86,19 @@ class StandaloneServer:
     def __init__(self, database_url: str, log_path: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/sandbox"
-        code = f"from app.sandbox.standalone import serve; serve('127.0.0.1', {self.port}, {database_url!r})"
+        code = (
+            "from app.sandbox.standalone import serve; "
+            f"serve('127.0.0.1', {self.port}, {database_url!r})"
+        )
         # Knobs come from the tests, never from whatever SANDBOX_* the caller's shell has.
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
         env["PYTHONPATH"] = str(REPO)
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=REPO, env=env, stdout=self._log,
+            [sys.executable, "-c", code],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
         )
 

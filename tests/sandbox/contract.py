@@ -17,14 +17,20 @@ V2 = "partner-v2-action-runs.yaml"
 
 OPERATIONS = {
     "createStoredActionRun": (V1, "/actions/v1/stored-actions/{stored_action_id}/run", "post"),
-    "getStoredActionRun": (V1, "/actions/v1/stored-actions/{stored_action_id}/runs/{run_id}", "get"),
+    "getStoredActionRun": (
+        V1,
+        "/actions/v1/stored-actions/{stored_action_id}/runs/{run_id}",
+        "get",
+    ),
     "create-action-run": (V2, "/v2/action-runs", "post"),
     "retrieve-action-run": (V2, "/v2/action-runs/{id}", "get"),
 }
 # The one documented exception: v1 lists no 401, but a request without a bearer token gets
 # one, in the same error shape as the listed errors.
-UNLISTED_401 = {"createStoredActionRun": "#/components/schemas/ActionsErrorResponse",
-                "getStoredActionRun": "#/components/schemas/ActionsErrorResponse"}
+UNLISTED_401 = {
+    "createStoredActionRun": "#/components/schemas/ActionsErrorResponse",
+    "getStoredActionRun": "#/components/schemas/ActionsErrorResponse",
+}
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 

@@ -1,4 +1,4 @@
-"""A real threaded HTTP server that records the sandbox's callbacks and answers scripted statuses."""
+"""A real threaded HTTP server that records the sandbox's callbacks and answers a set status."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ class CallbackReceiver:
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits up to one interval.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def url(self, path: str = "/callback") -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
@@ -57,7 +60,7 @@ class CallbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (the stdlib's name)
+            def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._changed:
                     receiver.received.append(

@@ -1,0 +1,85 @@
+"""HTTP helpers shared by the sandbox blueprints: the app's Sandbox, JSON answers, error answers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Response, current_app, request
+from marshmallow import Schema, ValidationError
+
+from app.errors import error_entry, validation_error
+from app.sandbox.service import Sandbox
+
+EXTENSION_KEY = "sandbox"
+
+
+def current_sandbox() -> Sandbox:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+class SandboxError(Exception):
+    """An answer in the contract's error shape, raised by the sandbox's views."""
+
+    def __init__(self, status: int, errors: list[dict], headers: dict[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+    @classmethod
+    def single(
+        cls,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        title=None,
+        pointer=None,
+        parameter=None,
+        headers=None,
+    ) -> SandboxError:
+        entry = error_entry(status, code, detail, pointer=pointer, title=title)
+        if parameter is not None:
+            entry["source"] = {"parameter": parameter}
+        return cls(status, [entry], headers)
+
+    def response(self) -> Response:
+        answer = json_answer({"errors": self.errors}, self.status)
+        answer.headers.update(self.headers)
+        return answer
+
+
+def json_answer(body: Any, status: int) -> Response:
+    return json_text(json.dumps(body), status)
+
+
+def json_text(text: str, status: int) -> Response:
+    return current_app.response_class(text, status=status, mimetype="application/json")
+
+
+def parse_json_body(code: str) -> Any:
+    """The request body as JSON, whatever its Content-Type claims; 400 if it is not JSON."""
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, UnicodeDecodeError):
+        raise SandboxError.single(400, code, "Malformed request: the body is not JSON.") from None
+
+
+def load_with(schema: Schema, body: Any, pointer_prefix: str = "") -> dict:
+    """The body loaded by a contract schema; a 400 naming every bad field otherwise."""
+    try:
+        return schema.load(body)
+    except ValidationError as err:
+        raise SandboxError(400, validation_error(err, pointer_prefix).errors) from None
+
+
+def path_uuid(value: str, parameter: str, *, status: int = 400, code: str = "bad_request") -> str:
+    """A path parameter that the contract types as a UUID, in canonical form."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise SandboxError.single(
+            status, code, f"{parameter} must be a UUID, got {value!r}.", parameter=parameter
+        ) from None

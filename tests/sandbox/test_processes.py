@@ -1,0 +1,75 @@
+"""Two standalone sandbox processes on one database behave as one upstream."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.sandbox.conftest import BEARER, SocketApi, StandaloneServer
+
+pytestmark = pytest.mark.e2e
+ACTION = str(uuid.uuid4())
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("pair")
+    database_url = f"sqlite:///{workdir / 'shared.db'}"
+    servers = [StandaloneServer(database_url, workdir / f"server{n}.log") for n in (1, 2)]
+    try:
+        yield [server.wait_until_up() for server in servers]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def apis(pair):
+    with requests.Session() as one, requests.Session() as two:
+        first, second = SocketApi(pair[0].base, one), SocketApi(pair[1].base, two)
+        assert first.request("POST", "/_admin/reset").status == 200
+        yield first, second
+
+
+def test_a_run_created_on_one_process_is_read_on_the_other(apis):
+    first, second = apis
+    second.knobs(run_seconds=0)  # a knob changed on one process applies on both
+    assert first.request("GET", "/_admin/knobs").json["run_seconds"] == 0
+
+    posted = first.request(
+        "POST",
+        f"/actions/v1/stored-actions/{ACTION}/run",
+        json={"data": {"inputs": {"x": 1}}},
+        headers=BEARER,
+    )
+    run_id = posted.json["data"]["id"]
+    answer = second.request(
+        "GET", f"/actions/v1/stored-actions/{ACTION}/runs/{run_id}", headers=BEARER
+    )
+    assert answer.status == 200
+    assert (answer.json["id"], answer.json["results"][0]["inputs"]) == (run_id, {"x": 1})
+
+
+def test_both_processes_serve_the_same_signing_key(apis):
+    keys = [api.request("GET", "/.well-known/jwks.json").json for api in apis]
+    assert keys[0] == keys[1] and len(keys[0]["keys"]) == 1
+
+
+def test_the_window_limit_holds_across_processes_under_concurrency(apis):
+    first, second = apis
+    # A window far longer than the test, so no boundary can split the count.
+    first.knobs(run_limit=10, run_seconds=0, window_seconds=10**7)
+
+    def post(api):
+        url = f"{api.base}/actions/v1/stored-actions/{ACTION}/run"
+        return requests.post(url, json={"data": {}}, headers=BEARER, timeout=10).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(post, [first, second] * 15))
+    assert statuses.count(202) == 10 and statuses.count(429) == 20
+    run_stats = second.stats()["rate"]["run"]
+    assert run_stats["max_per_window"] == 10
+    assert run_stats["answered_429"] == 20
