@@ -8,6 +8,7 @@ import uuid
 import pytest
 import requests
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.config import SANDBOX_FORWARD_SECRET
@@ -123,18 +124,23 @@ def receiver():
 
 @pytest.fixture
 def postgres_url():
-    """A private schema on the real PostgreSQL; skipped without RELAY_TEST_POSTGRES_URL."""
-    base = os.environ.get("RELAY_TEST_POSTGRES_URL")
-    if not base:
+    """A private schema (via search_path) on the real PostgreSQL, dropped afterwards.
+
+    Skipped without RELAY_TEST_POSTGRES_URL; set but unreachable fails, never skips.
+    """
+    base_url = os.environ.get("RELAY_TEST_POSTGRES_URL")
+    if not base_url:
         pytest.skip("RELAY_TEST_POSTGRES_URL not set")
     from app.store.engine import build_engine
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = build_engine(base)
-    with admin.begin() as conn:  # fails (not skips) when the server is unreachable
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    admin = build_engine(base_url, pool_size=1)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()

@@ -2,7 +2,14 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from app.schemas.stored_actions import STATUS_VALUES, UpstreamBody
+from app.schemas.stored_actions import (
+    STATUS_VALUES,
+    ActionsError,
+    ActionsErrorResponse,
+    ActionsErrorSource,
+    ActionsFetchError,
+    UpstreamBody,
+)
 
 V2_CODE_VALUES = (
     "user",
@@ -16,22 +23,15 @@ V2_CODE_VALUES = (
 RUN_TYPE = ("run",)
 
 
-class ErrorSource(UpstreamBody):
-    pointer = fields.Str()
-    parameter = fields.Str()
-    header = fields.Str()
+class ErrorSource(ActionsErrorSource):
+    """The v2 contract's name for the same error source."""
 
 
-class Error(UpstreamBody):
-    status = fields.Int()
-    code = fields.Str()
-    title = fields.Str()
-    detail = fields.Str()
+class Error(ActionsError):
     source = fields.Nested(ErrorSource, allow_none=True)
-    meta = fields.Dict(allow_none=True)
 
 
-class ErrorResponse(UpstreamBody):
+class ErrorResponse(ActionsErrorResponse):
     errors = fields.List(fields.Nested(Error), required=True)
 
 
@@ -60,12 +60,10 @@ class RunActionResponse(UpstreamBody):
     data = fields.Nested(RunActionResponseData, required=True)
 
 
-class ActionRunResponseError(UpstreamBody):
+class ActionRunResponseError(ActionsFetchError):
+    """ActionsFetchError under the v2 name; its CodeEnum lacks `authentication_access`."""
+
     code = fields.Str(validate=validate.OneOf(V2_CODE_VALUES))
-    title = fields.Str()
-    detail = fields.Str()
-    delay = fields.Int(strict=True)
-    meta = fields.Dict(allow_none=True)
 
 
 class ActionRunResponseData(UpstreamBody):
