@@ -27,7 +27,7 @@ def make_handler(secret: str):
             self.end_headers()
 
         def log_message(self, *_args):
-            pass
+            """Quiet: only verified or rejected forwards are printed."""
 
     return ForwardHandler
 
@@ -38,6 +38,6 @@ def listen(host: str, port: int, secret: str) -> None:
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        print("stopped", flush=True)
     finally:
         server.server_close()

@@ -62,8 +62,9 @@ class Worker:
         for thread in threads:
             thread.start()
         try:
-            while not self.stop.wait(1.0):
-                pass
+            # A bounded wait, so the signal handler runs promptly in the main thread.
+            while not self.stop.is_set():
+                self.stop.wait(1.0)
         finally:
             for thread in threads:
                 thread.join(timeout=self.services.settings.forward_timeout_seconds + 5)

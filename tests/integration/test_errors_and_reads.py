@@ -31,7 +31,8 @@ def test_flask_errors_use_the_error_shape(app, client):
 def test_body_over_max_is_413(client, sandbox):
     big = b'{"data": {"inputs": {"x": "' + b"y" * (6 * 1024 * 1024) + b'"}}}'
     url = f"/actions/v1/stored-actions/{uuid.uuid4()}/run"
-    _shape(client.post(url, data=big, content_type="application/json"), 413)
+    entry = _shape(client.post(url, data=big, content_type="application/json"), 413)
+    assert entry["code"] == "request_entity_too_large"
 
 
 def test_health_and_readiness(client):
