@@ -71,14 +71,22 @@ def sandbox(sandbox_server):
     box.reset()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    """The relay's store: real SQLite, and real PostgreSQL when RELAY_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'relay.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def relay_env(tmp_path, sandbox_server) -> dict:
+def relay_env(tmp_path, sandbox_server, database_url) -> dict:
     """Live-mode settings pointing at the sandbox, so keys and secrets are exercised for real."""
     return {
         "ZAPIER_ACCESS_TOKEN": "test-token",
         "ZAPIER_API_BASE": sandbox_server,
         "PUBLIC_BASE_URL": "http://127.0.0.1:9",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'relay.db'}",
+        "DATABASE_URL": database_url,
         "RELAY_INSTANCE_DIR": str(tmp_path),
         "RELAY_API_KEYS": API_KEY,
         "RELAY_SECRET": RELAY_SECRET,

@@ -1,4 +1,4 @@
-"""A real relay: gunicorn web + worker processes on SQLite, talking to the sandbox over sockets."""
+"""A real relay: gunicorn web + worker processes on SQLite or PostgreSQL, and the sandbox."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from tests.support.processes import Child, free_port, python_cmd, wait_until_up
 
 
 class Relay:
-    def __init__(self, tmp_path, sandbox_base: str, forward_url: str, extra_env: dict):
+    def __init__(self, tmp_path, db_url: str, sandbox_base: str, forward_url: str, extra_env):
         self.tmp = tmp_path
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.db_url = f"sqlite:///{tmp_path / 'relay.db'}"
+        self.db_url = db_url
         self.env = {
             "PORT": str(self.port),
             "BIND_HOST": "127.0.0.1",
@@ -81,11 +81,11 @@ class Relay:
 
 
 @pytest.fixture
-def relay_factory(tmp_path, sandbox, receiver):
+def relay_factory(tmp_path, database_url, sandbox, receiver):
     started: list[Relay] = []
 
     def start(**extra_env) -> Relay:
-        relay = Relay(tmp_path, sandbox.base, receiver.url, extra_env).start()
+        relay = Relay(tmp_path, database_url, sandbox.base, receiver.url, extra_env).start()
         started.append(relay)
         return relay
 
