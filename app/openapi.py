@@ -10,6 +10,8 @@ from app.schemas import action_runs, relay, stored_actions
 RELAY_COMPONENTS = {
     "RelayStoredActionsRunRequestInput": relay.RelayStoredActionsRunRequestInput,
     "RelayStoredActionsRunRequest": relay.RelayStoredActionsRunRequest,
+    "RelayRunActionRequestData": relay.RelayRunActionRequestData,
+    "RelayRunActionRequest": relay.RelayRunActionRequest,
     "TimelineEntry": relay.TimelineEntry,
     "DeliveryAttempt": relay.DeliveryAttempt,
     "Delivery": relay.Delivery,
@@ -81,6 +83,36 @@ def _paths() -> dict:
                     404,
                     409,
                     422,
+                ),
+            }
+        },
+        "/v2/action-runs": {
+            "post": {
+                "operationId": "createActionRun",
+                "requestBody": {"required": True, **_json("RelayRunActionRequest")},
+                "responses": _responses(
+                    {"200": {"description": "Accepted", **_json("RunActionResponse")}},
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                ),
+            }
+        },
+        "/v2/action-runs/{run_id}": {
+            "get": {
+                "operationId": "retrieveActionRun",
+                "parameters": _path_params("run_id"),
+                "responses": _responses(
+                    {"200": {"description": "The run", **_json("ActionRunResponse")}},
+                    400,
+                    401,
+                    403,
+                    404,
+                    409,
                 ),
             }
         },

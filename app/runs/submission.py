@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.runs.schedule import next_submit_delay
+from app.runs.schedule import next_poll_delay, next_submit_delay
 from app.runs.settle import settle
 from app.runs.states import RunState
 from app.runs.tokens import callback_path
@@ -43,7 +43,7 @@ def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, f
                 submitted_at=now,
                 updated_at=now,
                 next_submit_at=None,
-                next_poll_at=now + settings.callback_grace_seconds,
+                next_poll_at=now + first_poll_delay(run, settings),
                 submit_attempts=run["submit_attempts"] + 1,
             )
             if not moved:  # a callback got here first: keep its state, note the submission
@@ -77,6 +77,13 @@ def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, f
             log.info("run %s submission deferred %.1fs: %s", run["id"], wait, outcome.kind)
         runs_repo.update_run(conn, run["id"], lease_until=None, lease_owner=None)
         return runs_repo.get_run(conn, run["id"])
+
+
+def first_poll_delay(run: dict, settings) -> float:
+    """Stored actions call back, so polling waits out the grace; v2 runs have no callback."""
+    if run["kind"] == "stored_action":
+        return settings.callback_grace_seconds
+    return next_poll_delay(0, settings.poll_max_interval_seconds)
 
 
 def _retry_wait(outcome, attempts: int) -> tuple[float, int]:

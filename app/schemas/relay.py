@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from app.schemas.action_runs import RunActionRequestData
 from app.schemas.stored_actions import StoredActionsRunRequestInput
 
 METADATA_MAX_BYTES = 4096
@@ -18,21 +19,44 @@ class Strict(Schema):
         unknown = RAISE
 
 
+def _small(value: dict) -> None:
+    if len(json.dumps(value)) > METADATA_MAX_BYTES:
+        raise ValidationError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+
+
+def metadata_field() -> fields.Dict:
+    """The relay's `metadata` extension: a small object echoed in every forward of the run."""
+    return fields.Dict(
+        keys=fields.Str(),
+        validate=_small,
+        metadata={"description": "Small object (<= 4 KiB) echoed in forwards."},
+    )
+
+
 class RelayStoredActionsRunRequestInput(StoredActionsRunRequestInput):
     """The upstream run request plus `metadata`, echoed in every forward of the run."""
 
-    metadata = fields.Dict(
-        keys=fields.Str(), metadata={"description": "Small object (<= 4 KiB) echoed in forwards."}
-    )
-
-    @validates("metadata")
-    def _small(self, value, **_kwargs):
-        if len(json.dumps(value)) > METADATA_MAX_BYTES:
-            raise ValidationError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+    metadata = metadata_field()
 
 
 class RelayStoredActionsRunRequest(Strict):
     data = fields.Nested(RelayStoredActionsRunRequestInput, required=True)
+
+
+class RelayRunActionRequestData(RunActionRequestData):
+    """The v2 run request plus the relay's `callback_url` (a forward target) and `metadata`."""
+
+    callback_url = fields.Url(
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=validate.Length(max=2048),
+        metadata={"format": "uri"},
+    )
+    metadata = metadata_field()
+
+
+class RelayRunActionRequest(Strict):
+    data = fields.Nested(RelayRunActionRequestData, required=True)
 
 
 class TimelineEntry(Schema):
