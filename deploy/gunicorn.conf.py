@@ -16,3 +16,5 @@ keepalive = 5
 # headers are not trusted here.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
+# Callback URLs carry a per-run secret token: the access log shows it redacted.
+logger_class = "app.access_log.RedactingLogger"

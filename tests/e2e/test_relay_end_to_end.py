@@ -7,8 +7,10 @@ import collections
 import pytest
 from sqlalchemy import func, select
 
+from app.runs.tokens import callback_token
 from app.store.engine import read
 from app.store.tables import callbacks, deliveries, delivery_attempts
+from tests.conftest import RELAY_SECRET
 
 pytestmark = pytest.mark.e2e
 RUNS = 100
@@ -94,5 +96,9 @@ def test_signed_sandbox_callbacks_are_verified(relay_factory, sandbox, receiver)
         rows = conn.execute(select(callbacks.c.signature_verified, callbacks.c.verdict)).all()
     assert len(rows) == 20 and all(verified for verified, _ in rows)
     print(f"\nsigned-callback figures: {_figures(relay)}")
+    access_log = relay.web.output()
+    assert "/callbacks/" in access_log and "[redacted]" in access_log
+    for run_id in run_ids:  # the per-run callback token never reaches the log
+        assert callback_token(RELAY_SECRET, run_id) not in access_log
     sources = {r["id"]: r["source"] for r in relay.runs()}
     assert all(sources[run_id] == "callback" for run_id in run_ids)
