@@ -207,6 +207,13 @@ def _paths() -> dict:
                 "responses": {"200": {"description": "Alive"}},
             }
         },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "security": [],
+                "responses": {"200": {"description": "Prometheus text format"}},
+            }
+        },
         "/readyz": {
             "get": {
                 "operationId": "readyz",

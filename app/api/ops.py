@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,6 +37,15 @@ def readyz():
             "callback_signature_check": bool(current.zapier_callback_jwks_url),
         }
     )
+
+
+@bp.get("/metrics")
+def metrics():
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from app.metrics import render
+
+    return Response(render(services()), content_type=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/openapi.json")

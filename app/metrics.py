@@ -1,0 +1,120 @@
+"""Prometheus metrics read from the store at scrape time: exact across every process and machine."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from sqlalchemy import func, select
+
+from app.runs.states import OPEN_STATES, RunState
+from app.store.engine import read
+from app.store.tables import callbacks, deliveries, delivery_attempts, runs, upstream_calls
+
+
+class StoreCollector:
+    """Counts from the tables every process writes to; no per-process state to merge."""
+
+    def __init__(self, services):
+        self.services = services
+
+    def describe(self):
+        """Nothing up front: registering must not run the queries a second time."""
+        return []
+
+    def collect(self):
+        with read(self.services.engine) as conn:
+            by_state = dict(
+                conn.execute(select(runs.c.state, func.count()).group_by(runs.c.state)).all()
+            )
+            by_source = conn.execute(
+                select(runs.c.source, func.count())
+                .where(runs.c.source.is_not(None))
+                .group_by(runs.c.source)
+            ).all()
+            oldest = conn.execute(
+                select(func.min(runs.c.created_at)).where(runs.c.state.in_(list(OPEN_STATES)))
+            ).scalar()
+            verdicts = conn.execute(
+                select(callbacks.c.verdict, func.count()).group_by(callbacks.c.verdict)
+            ).all()
+            calls = conn.execute(
+                select(upstream_calls.c.operation, upstream_calls.c.outcome, func.count()).group_by(
+                    upstream_calls.c.operation, upstream_calls.c.outcome
+                )
+            ).all()
+            attempts = conn.execute(
+                select(delivery_attempts.c.status, func.count()).group_by(
+                    delivery_attempts.c.status
+                )
+            ).all()
+            pending = conn.execute(
+                select(func.count()).select_from(deliveries).where(deliveries.c.state == "pending")
+            ).scalar_one()
+        yield _gauge(
+            "relay_runs",
+            "Runs by state.",
+            "state",
+            [(s.value, by_state.get(s.value, 0)) for s in RunState],
+        )
+        yield _counter(
+            "relay_runs_settled_by_source",
+            "Runs settled by a callback or a poll.",
+            "source",
+            by_source,
+        )
+        age = time.time() - oldest if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "relay_oldest_open_run_age_seconds",
+            "Age of the oldest run without a final state.",
+            value=age,
+        )
+        yield _counter(
+            "relay_callbacks_received", "Stored callbacks by verdict.", "verdict", verdicts
+        )
+        family = CounterMetricFamily(
+            "relay_upstream_calls",
+            "Upstream calls by operation and outcome.",
+            labels=["operation", "outcome"],
+        )
+        for operation, outcome, count in calls:
+            family.add_metric([operation, outcome], count)
+        yield family
+        yield _counter(
+            "relay_delivery_attempts",
+            "Delivery attempts by HTTP status (none: no answer).",
+            "status",
+            [(str(s) if s is not None else "none", n) for s, n in attempts],
+        )
+        yield GaugeMetricFamily(
+            "relay_deliveries_pending", "Deliveries waiting for an attempt.", value=pending
+        )
+        budget = GaugeMetricFamily(
+            "relay_upstream_budget_remaining",
+            "Calls left in the shared upstream window.",
+            labels=["bucket"],
+        )
+        for bucket, state in self.services.budget.snapshot().items():
+            budget.add_metric([bucket], state["remaining"])
+        yield budget
+
+
+def _gauge(name, doc, label, rows):
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for value, count in rows:
+        family.add_metric([value], count)
+    return family
+
+
+def _counter(name, doc, label, rows):
+    family = CounterMetricFamily(name, doc, labels=[label])
+    for value, count in rows:
+        family.add_metric([value], count)
+    return family
+
+
+def render(services) -> bytes:
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(services))
+    return generate_latest(registry)
