@@ -27,6 +27,9 @@ RELAY_COMPONENTS = {
 }
 ERR = "ActionsErrorResponse"
 UUID_PARAM = {"type": "string", "format": "uuid"}
+# Statuses an upstream refusal may pass through to the client, and the body-related ones.
+REFUSALS = (400, 401, 402, 403, 404, 409, 422)
+BODY_ERRORS = (413, 415)
 
 
 def _json(ref: str) -> dict:
@@ -55,15 +58,8 @@ def _paths() -> dict:
                 "requestBody": {"required": True, **_json("RelayStoredActionsRunRequest")},
                 "responses": _responses(
                     {"202": {"description": "Accepted", **_json("StoredActionsRunResponse")}},
-                    400,
-                    401,
-                    402,
-                    403,
-                    404,
-                    409,
-                    413,
-                    415,
-                    422,
+                    *REFUSALS,
+                    *BODY_ERRORS,
                 ),
             }
         },
@@ -76,13 +72,7 @@ def _paths() -> dict:
                         "200": {"description": "Result", **_json("StoredActionResult")},
                         "202": {"description": "Still processing"},
                     },
-                    400,
-                    401,
-                    402,
-                    403,
-                    404,
-                    409,
-                    422,
+                    *REFUSALS,
                 ),
             }
         },
@@ -92,13 +82,8 @@ def _paths() -> dict:
                 "requestBody": {"required": True, **_json("RelayRunActionRequest")},
                 "responses": _responses(
                     {"200": {"description": "Accepted", **_json("RunActionResponse")}},
-                    400,
-                    401,
-                    403,
-                    409,
-                    413,
-                    415,
-                    422,
+                    *REFUSALS,
+                    *BODY_ERRORS,
                 ),
             }
         },
@@ -108,11 +93,7 @@ def _paths() -> dict:
                 "parameters": _path_params("run_id"),
                 "responses": _responses(
                     {"200": {"description": "The run", **_json("ActionRunResponse")}},
-                    400,
-                    401,
-                    403,
-                    404,
-                    409,
+                    *REFUSALS,
                 ),
             }
         },
