@@ -27,6 +27,12 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["relay.settings"] = settings
 
+    if settings.trusted_proxies:
+        # Only the last N hops are believed; by default X-Forwarded-* is ignored entirely.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     errors.init_app(app)
     from app import services
     from app.api import init_app as init_api

@@ -45,6 +45,10 @@ class Settings:
     worker_lease_seconds: float = 60.0
     worker_idle_seconds: float = 0.2
     sandbox_database_url: str = ""
+    trusted_proxies: int = 0
+    v2_callbacks: bool = False
+    worker_metrics_port: int = 0
+    zap_watch_interval_seconds: float = 60.0
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -201,6 +205,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_lease_seconds=_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
         worker_idle_seconds=_number(env, "WORKER_IDLE_SECONDS", 0.2, float, 0.01),
         sandbox_database_url=sandbox_db,
+        trusted_proxies=_number(env, "TRUSTED_PROXIES", 0, int, 0),
+        v2_callbacks=_flag(env, "V2_CALLBACKS"),
+        worker_metrics_port=_number(env, "WORKER_METRICS_PORT", 0, int, 0),
+        zap_watch_interval_seconds=_number(env, "ZAP_WATCH_INTERVAL_SECONDS", 60.0, float, 1),
         warnings=tuple(warnings),
     )
 

@@ -12,9 +12,10 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 graceful_timeout = 30
 timeout = 60
 keepalive = 5
-# The relay builds callback URLs from PUBLIC_BASE_URL, never from the Host header; proxy
-# headers are not trusted here.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The relay builds callback URLs from PUBLIC_BASE_URL, never from the Host header. Gunicorn
+# itself trusts no proxy header; the app honours X-Forwarded-* for TRUSTED_PROXIES hops only.
+forwarded_allow_ips = ""
+
 control_socket_disable = True
 # Callback URLs carry a per-run secret token: the access log shows it redacted.
 logger_class = "app.access_log.RedactingLogger"
