@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test lint format worker sandbox clean
+.PHONY: install run test lint format worker sandbox clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ format: install
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Figures into docs/benchmarks.md (about 20 min; BENCH_QUICK=1 for a smoke run of a few).
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| echo "bench: wrk is not installed (apt-get install wrk): using the Python load generator"
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

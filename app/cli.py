@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from app.config import ConfigError, load_settings
@@ -19,14 +20,17 @@ def _settings_or_exit():
 
 
 def cmd_worker(_args) -> int:
+    from app.metrics_live import start_worker_metrics
     from app.services import build_services
     from app.worker.loop import Worker
 
     settings = _settings_or_exit()
+    exit_unless_schema_current(settings)
     if settings.sandbox:
         logging.getLogger("app").warning(
             "SANDBOX MODE: upstream is the built-in simulator at %s", settings.zapier_api_base
         )
+    start_worker_metrics(settings.worker_metrics_port)
     Worker(build_services(settings, pool_size=settings.worker_threads + 2)).serve()
     return 0
 
@@ -40,20 +44,42 @@ def cmd_sandbox(args) -> int:
 
 
 def cmd_db_upgrade(_args) -> int:
-    from app.store.engine import build_engine
-    from app.store.tables import create_schema
+    from app.store.schema_version import SchemaNotCurrent, upgrade
 
-    engine = build_engine(_settings_or_exit().database_url)
-    create_schema(engine)
-    engine.dispose()
-    print("database schema is up to date")
+    try:
+        revision = upgrade(_settings_or_exit().database_url)
+    except SchemaNotCurrent as err:
+        print(f"relay: {err}", file=sys.stderr)
+        return 1
+    print(f"database schema is up to date (at {revision})")
     return 0
+
+
+def exit_unless_schema_current(settings=None) -> None:
+    """Refuse to start a web or worker process, with one line, unless the schema is at head."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.store.schema_version import SchemaNotCurrent, check_url
+
+    settings = settings or _settings_or_exit()
+    try:
+        check_url(settings.database_url)
+    except SchemaNotCurrent as err:
+        print(f"relay: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except SQLAlchemyError as err:
+        # Unreachable is not stale: the process starts and /readyz says 503 until it is back.
+        logging.getLogger("app").warning("database schema not checked: %s", type(err).__name__)
 
 
 def cmd_run(_args) -> int:
     from app.devserver import run_web_and_worker
 
     _settings_or_exit()  # fail fast, with one clear line, before starting anything
+    os.environ.setdefault("LOG_FORMAT", "text")  # for a person at a terminal, unless asked
+    # Two gunicorn processes and a worker: one histogram dir, so any /metrics scrape has them all.
+    instance = os.environ.get("RELAY_INSTANCE_DIR") or "instance"
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(instance, "prometheus"))
     return run_web_and_worker()
 
 
@@ -88,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_db_upgrade
     )
     args = parser.parse_args(argv)
-    configure_logging()
+    try:
+        configure_logging()
+    except ConfigError as err:
+        print(f"relay: configuration error: {err}", file=sys.stderr)
+        return 2
     return args.func(args)
 
 

@@ -39,6 +39,7 @@ class Settings:
     run_max_age_seconds: float = 604800.0
     zapier_get_limit: int = 600
     zapier_run_limit: int = 200
+    zapier_rate_window_seconds: float = 300.0
     zapier_callback_jwks_url: str | None = None
     max_body_bytes: int = 5 * 1024 * 1024
     worker_threads: int = 4
@@ -176,8 +177,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     jwks = _text(env, "ZAPIER_CALLBACK_JWKS_URL")
     instance = Path(_text(env, "RELAY_INSTANCE_DIR") or Path.cwd() / "instance")
     database_url = _text(env, "DATABASE_URL") or f"sqlite:///{instance / 'relay.db'}"
-    if not database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+    if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL: expected sqlite:///path or postgresql://...")
+    is_sqlite = database_url.startswith("sqlite")
     sandbox_db = _text(env, "SANDBOX_DATABASE_URL") or f"sqlite:///{instance / 'sandbox.db'}"
 
     return Settings(
@@ -199,11 +201,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         run_max_age_seconds=_number(env, "RUN_MAX_AGE_SECONDS", 604800.0, float, 1),
         zapier_get_limit=_number(env, "ZAPIER_GET_LIMIT", 600, int, 1),
         zapier_run_limit=_number(env, "ZAPIER_RUN_LIMIT", 200, int, 1),
+        zapier_rate_window_seconds=_number(env, "ZAPIER_RATE_WINDOW_SECONDS", 300.0, float, 1),
         zapier_callback_jwks_url=_http_url("ZAPIER_CALLBACK_JWKS_URL", jwks) if jwks else None,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, int, 1024),
         worker_threads=_number(env, "WORKER_THREADS", 4, int, 1),
         worker_lease_seconds=_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
-        worker_idle_seconds=_number(env, "WORKER_IDLE_SECONDS", 0.2, float, 0.01),
+        # PostgreSQL wakes idle workers with NOTIFY, so they can look less often on their own.
+        worker_idle_seconds=_number(
+            env, "WORKER_IDLE_SECONDS", 0.2 if is_sqlite else 2.0, float, 0.01
+        ),
         sandbox_database_url=sandbox_db,
         trusted_proxies=_number(env, "TRUSTED_PROXIES", 0, int, 0),
         v2_callbacks=_flag(env, "V2_CALLBACKS"),

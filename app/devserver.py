@@ -18,7 +18,23 @@ def web_command() -> list[str]:
     return [*command, "app:create_app()"]
 
 
+def upgrade_schema() -> bool:
+    """A fresh checkout just works: `make run` migrates its database like a release step would."""
+    from app.config import load_settings
+    from app.store.schema_version import SchemaNotCurrent, upgrade
+
+    try:
+        revision = upgrade(load_settings().database_url)
+    except SchemaNotCurrent as err:
+        print(f"relay: {err}", file=sys.stderr)
+        return False
+    print(f"database schema is up to date (at {revision})")
+    return True
+
+
 def run_web_and_worker() -> int:
+    if not upgrade_schema():
+        return 1
     children = [
         subprocess.Popen(web_command()),
         subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]),

@@ -1,16 +1,144 @@
-"""Logging to stdout, configured once per process (web worker, worker, CLI)."""
+"""Log lines on stdout: JSON (default) or text, each with its run id, known secrets masked."""
 
+from __future__ import annotations
+
+import json
 import logging
 import os
+import re
 import sys
+from collections.abc import Iterable, Mapping
+
+from pythonjsonlogger.json import JsonFormatter
+
+from app.config import SANDBOX_RELAY_SECRET, ConfigError
+from app.log_context import RunIdFilter
+
+FORMATS = ("json", "text")
+MASK = "[redacted]"
+SECRET_VARIABLES = ("RELAY_SECRET", "FORWARD_SECRET", "ZAPIER_ACCESS_TOKEN")
+MIN_SECRET_LENGTH = 8  # a shorter configured value would mask ordinary words
+# Secrets no process knows in advance, caught by their shape: webhook secrets made through the
+# API, per-run callback tokens (base64url, in callback paths) and bearer credentials.
+SECRET_SHAPES = (
+    (re.compile(r"whsec_[A-Za-z0-9+/=]+"), MASK),
+    (re.compile(r"(/callbacks/[^/\s?\"\\]+/)[A-Za-z0-9_-]+"), rf"\g<1>{MASK}"),
+    (re.compile(r"(?i)(bearer\s+)[^\s\"\\]+"), rf"\g<1>{MASK}"),
+)
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    raw = env.get("LOG_FORMAT", "").strip().lower() or "json"
+    if raw not in FORMATS:
+        raise ConfigError(f"LOG_FORMAT: expected json or text, got {raw!r}")
+    return raw
+
+
+def log_level(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    raw = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if raw not in logging.getLevelNamesMapping():
+        raise ConfigError(f"LOG_LEVEL: expected debug, info, warning or error, got {raw!r}")
+    return raw
+
+
+def known_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The configured secret values, longest first so that no part of one is left showing."""
+    values = [env.get(name, "") for name in SECRET_VARIABLES]
+    values += env.get("RELAY_API_KEYS", "").split(",")
+    values.append(SANDBOX_RELAY_SECRET)
+    found = {value.strip() for value in values if len(value.strip()) >= MIN_SECRET_LENGTH}
+    # A JSON line holds a value as JSON escapes it; mask that spelling too.
+    found |= {json.dumps(value)[1:-1] for value in found}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+class SecretMask:
+    """A safety net over finished lines; the code itself never passes secrets to a logger."""
+
+    def __init__(self, secrets: Iterable[str] | None = None):
+        self.secrets = tuple(known_secrets(os.environ) if secrets is None else secrets)
+
+    def __call__(self, line: str) -> str:
+        for secret in self.secrets:
+            if secret in line:
+                line = line.replace(secret, MASK)
+        for pattern, replacement in SECRET_SHAPES:
+            line = pattern.sub(replacement, line)
+        return line
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object a line: level, logger, message, process, extras (run_id), timestamp."""
+
+    def __init__(self, secrets: Iterable[str] | None = None):
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s %(process)d",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,
+        )
+        self.mask = SecretMask(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.mask(super().format(record))
+
+
+class TextLineFormatter(logging.Formatter):
+    """The classic line, with ` run_id=...` at its end when the record is about a run."""
+
+    def __init__(self, secrets: Iterable[str] | None = None):
+        super().__init__("%(asctime)s %(levelname)s %(process)d %(name)s %(message)s")
+        self.mask = SecretMask(secrets)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        run_id = getattr(record, "run_id", None)
+        return f"{line} run_id={run_id}" if run_id else line
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.mask(super().format(record))
+
+
+FORMATTERS = {"json": JsonLineFormatter, "text": TextLineFormatter}
+
+
+def build_handler(fmt: str, stream) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(FORMATTERS[fmt]())
+    handler.addFilter(RunIdFilter())
+    return handler
 
 
 def configure_logging() -> None:
+    """Once per process (web worker, worker, CLI), from LOG_FORMAT and LOG_LEVEL."""
     root = logging.getLogger()
-    if root.handlers:  # the host (pytest, gunicorn hooks) already configured it
+    if root.handlers:  # the host (pytest, gunicorn's logconfig_dict) already configured it
         return
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(process)d %(name)s %(message)s",
-        stream=sys.stdout,
-    )
+    fmt, level = log_format(), log_level()
+    root.setLevel(level)
+    root.addHandler(build_handler(fmt, sys.stdout))
+
+
+def gunicorn_logconfig(env: Mapping[str, str] | None = None) -> dict:
+    """gunicorn's dictConfig: its error and access logs and the app's, one stdout handler."""
+    level = log_level(env)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"relay": {"()": FORMATTERS[log_format(env)]}},
+        "filters": {"run_id": {"()": RunIdFilter}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "relay",
+                "filters": ["run_id"],
+            }
+        },
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        },
+    }

@@ -1,4 +1,4 @@
-"""Prometheus metrics read from the store at scrape time: exact across every process and machine."""
+"""/metrics: counts read from the store at scrape time, plus the live latency histograms."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
+from app.metrics_live import add_live_collectors
 from app.runs.states import OPEN_STATES, RunState
 from app.store.engine import read
 from app.store.tables import callbacks, deliveries, delivery_attempts, runs, upstream_calls
@@ -115,6 +116,11 @@ def _counter(name, doc, label, rows):
 
 
 def render(services) -> bytes:
+    """The store's counts, exact across every process and machine, and the live histograms.
+
+    The histograms cover every process sharing PROMETHEUS_MULTIPROC_DIR, or this one alone.
+    """
     registry = CollectorRegistry()
+    add_live_collectors(registry)
     registry.register(StoreCollector(services))
     return generate_latest(registry)

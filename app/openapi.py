@@ -5,6 +5,8 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from app.openapi_parts import BODY_ERRORS, REFUSALS, UUID_PARAM, json_ref, path_params, responses
+from app.openapi_zap_runs import ZAP_COMPONENTS, zap_paths
 from app.schemas import action_runs, relay, stored_actions
 
 RELAY_COMPONENTS = {
@@ -25,39 +27,18 @@ RELAY_COMPONENTS = {
     "WebhookEnvelope": relay.WebhookEnvelope,
     "CallbackAck": relay.CallbackAck,
 }
-ERR = "ActionsErrorResponse"
-UUID_PARAM = {"type": "string", "format": "uuid"}
-# Statuses an upstream refusal may pass through to the client, and the body-related ones.
-REFUSALS = (400, 401, 402, 403, 404, 409, 422)
-BODY_ERRORS = (413, 415)
-
-
-def _json(ref: str) -> dict:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
-
-
-def _responses(ok: dict, *errors: int) -> dict:
-    answers = dict(ok)
-    for status in errors:
-        answers[str(status)] = {"description": "Error", **_json(ERR)}
-    return answers
-
-
-def _path_params(*names: str, fmt: dict | None = None) -> list[dict]:
-    schema = fmt or {"type": "string"}
-    return [{"in": "path", "name": n, "required": True, "schema": schema} for n in names]
 
 
 def _paths() -> dict:
-    client = [400, 401, 404, 405, 413]
+    client = [400, 401, 404, 405, *BODY_ERRORS]
     return {
         "/actions/v1/stored-actions/{stored_action_id}/run": {
             "post": {
                 "operationId": "createStoredActionRun",
-                "parameters": _path_params("stored_action_id", fmt=UUID_PARAM),
-                "requestBody": {"required": True, **_json("RelayStoredActionsRunRequest")},
-                "responses": _responses(
-                    {"202": {"description": "Accepted", **_json("StoredActionsRunResponse")}},
+                "parameters": path_params("stored_action_id", fmt=UUID_PARAM),
+                "requestBody": {"required": True, **json_ref("RelayStoredActionsRunRequest")},
+                "responses": responses(
+                    {"202": {"description": "Accepted", **json_ref("StoredActionsRunResponse")}},
                     *REFUSALS,
                     *BODY_ERRORS,
                 ),
@@ -66,10 +47,10 @@ def _paths() -> dict:
         "/actions/v1/stored-actions/{stored_action_id}/runs/{run_id}": {
             "get": {
                 "operationId": "getStoredActionRun",
-                "parameters": _path_params("stored_action_id", "run_id"),
-                "responses": _responses(
+                "parameters": path_params("stored_action_id", "run_id"),
+                "responses": responses(
                     {
-                        "200": {"description": "Result", **_json("StoredActionResult")},
+                        "200": {"description": "Result", **json_ref("StoredActionResult")},
                         "202": {"description": "Still processing"},
                     },
                     *REFUSALS,
@@ -79,9 +60,9 @@ def _paths() -> dict:
         "/v2/action-runs": {
             "post": {
                 "operationId": "createActionRun",
-                "requestBody": {"required": True, **_json("RelayRunActionRequest")},
-                "responses": _responses(
-                    {"200": {"description": "Accepted", **_json("RunActionResponse")}},
+                "requestBody": {"required": True, **json_ref("RelayRunActionRequest")},
+                "responses": responses(
+                    {"200": {"description": "Accepted", **json_ref("RunActionResponse")}},
                     *REFUSALS,
                     *BODY_ERRORS,
                 ),
@@ -90,9 +71,9 @@ def _paths() -> dict:
         "/v2/action-runs/{run_id}": {
             "get": {
                 "operationId": "retrieveActionRun",
-                "parameters": _path_params("run_id"),
-                "responses": _responses(
-                    {"200": {"description": "The run", **_json("ActionRunResponse")}},
+                "parameters": path_params("run_id"),
+                "responses": responses(
+                    {"200": {"description": "The run", **json_ref("ActionRunResponse")}},
                     *REFUSALS,
                 ),
             }
@@ -105,72 +86,72 @@ def _paths() -> dict:
                     for n in ("status", "stored_action_id", "created_after", "cursor")
                 ]
                 + [{"in": "query", "name": "limit", "schema": {"type": "integer"}}],
-                "responses": _responses(
-                    {"200": {"description": "Runs", **_json("RunPage")}}, 400, 401
+                "responses": responses(
+                    {"200": {"description": "Runs", **json_ref("RunPage")}}, 400, 401
                 ),
             }
         },
         "/v1/runs/{run_id}": {
             "get": {
                 "operationId": "getRun",
-                "parameters": _path_params("run_id"),
-                "responses": _responses(
-                    {"200": {"description": "Run", **_json("RunEnvelope")}}, 401, 404
+                "parameters": path_params("run_id"),
+                "responses": responses(
+                    {"200": {"description": "Run", **json_ref("RunEnvelope")}}, 401, 404
                 ),
             }
         },
         "/v1/runs/{run_id}/redeliver": {
             "post": {
                 "operationId": "redeliverRun",
-                "parameters": _path_params("run_id"),
-                "responses": _responses(
-                    {"202": {"description": "Queued", **_json("RunEnvelope")}}, 401, 404, 409
+                "parameters": path_params("run_id"),
+                "responses": responses(
+                    {"202": {"description": "Queued", **json_ref("RunEnvelope")}}, 401, 404, 409
                 ),
             }
         },
         "/v1/webhooks": {
             "get": {
                 "operationId": "listWebhooks",
-                "responses": _responses(
-                    {"200": {"description": "Targets", **_json("WebhookList")}}, 401
+                "responses": responses(
+                    {"200": {"description": "Targets", **json_ref("WebhookList")}}, 401
                 ),
             },
             "post": {
                 "operationId": "createWebhook",
-                "requestBody": {"required": True, **_json("WebhookCreate")},
-                "responses": _responses(
-                    {"201": {"description": "Created", **_json("WebhookEnvelope")}}, *client
+                "requestBody": {"required": True, **json_ref("WebhookCreate")},
+                "responses": responses(
+                    {"201": {"description": "Created", **json_ref("WebhookEnvelope")}}, *client
                 ),
             },
         },
         "/v1/webhooks/{webhook_id}": {
-            "parameters": _path_params("webhook_id"),
+            "parameters": path_params("webhook_id"),
             "get": {
                 "operationId": "getWebhook",
-                "responses": _responses(
-                    {"200": {"description": "Target", **_json("WebhookEnvelope")}}, 401, 404
+                "responses": responses(
+                    {"200": {"description": "Target", **json_ref("WebhookEnvelope")}}, 401, 404
                 ),
             },
             "patch": {
                 "operationId": "updateWebhook",
-                "requestBody": {"required": True, **_json("WebhookUpdate")},
-                "responses": _responses(
-                    {"200": {"description": "Updated", **_json("WebhookEnvelope")}}, *client
+                "requestBody": {"required": True, **json_ref("WebhookUpdate")},
+                "responses": responses(
+                    {"200": {"description": "Updated", **json_ref("WebhookEnvelope")}}, *client
                 ),
             },
             "delete": {
                 "operationId": "deleteWebhook",
-                "responses": _responses({"204": {"description": "Deleted"}}, 401, 404),
+                "responses": responses({"204": {"description": "Deleted"}}, 401, 404),
             },
         },
         "/callbacks/{run_id}/{token}": {
             "post": {
                 "operationId": "receiveCallback",
                 "security": [],
-                "parameters": _path_params("run_id", "token"),
-                "requestBody": {"required": True, **_json("StoredActionResult")},
-                "responses": _responses(
-                    {"200": {"description": "Stored", **_json("CallbackAck")}},
+                "parameters": path_params("run_id", "token"),
+                "requestBody": {"required": True, **json_ref("StoredActionResult")},
+                "responses": responses(
+                    {"200": {"description": "Stored", **json_ref("CallbackAck")}},
                     400,
                     401,
                     403,
@@ -199,7 +180,7 @@ def _paths() -> dict:
             "get": {
                 "operationId": "readyz",
                 "security": [],
-                "responses": _responses({"200": {"description": "Ready"}}, 503),
+                "responses": responses({"200": {"description": "Ready"}}, 503),
             }
         },
     }
@@ -215,10 +196,11 @@ def build_spec(settings=None) -> APISpec:
         security=[{"bearer": []}],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for components in (stored_actions.COMPONENTS, action_runs.COMPONENTS, RELAY_COMPONENTS):
+    every = (stored_actions.COMPONENTS, action_runs.COMPONENTS, RELAY_COMPONENTS, ZAP_COMPONENTS)
+    for components in every:
         for name, schema in components.items():
             spec.components.schema(name, schema=schema)
-    for path, operations in _paths().items():
+    for path, operations in {**_paths(), **zap_paths()}.items():
         parameters = operations.pop("parameters", None)
         spec.path(path=path, operations=operations, parameters=parameters)
     return spec

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.store.engine import build_engine, write
-from app.store.tables import create_schema
+from app.store.schema_version import check_current
 from app.store.webhooks_repo import sync_env_webhooks
 
 
@@ -32,11 +32,17 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
     from app.upstream.gateway import UpstreamGateway
 
     engine = build_engine(settings.database_url, pool_size=pool_size)
-    create_schema(engine)
+    try:
+        check_current(engine)  # migrations are `relay db upgrade`'s job, never a side effect
+    except Exception:
+        engine.dispose()
+        raise
     with write(engine) as conn:
         sync_env_webhooks(conn, settings.forward_urls, settings.forward_secret, time.time())
     budget = RateBudget(
-        engine, {"get": settings.zapier_get_limit, "run": settings.zapier_run_limit}
+        engine,
+        {"get": settings.zapier_get_limit, "run": settings.zapier_run_limit},
+        window_seconds=settings.zapier_rate_window_seconds,
     )
     client = UpstreamClient(settings.zapier_api_base, settings.zapier_access_token or "sandbox")
     return Services(settings, engine, UpstreamGateway(client, budget, engine), budget)

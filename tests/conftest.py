@@ -82,6 +82,9 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def relay_env(tmp_path, sandbox_server, database_url) -> dict:
     """Live-mode settings pointing at the sandbox, so keys and secrets are exercised for real."""
+    from app.store.schema_version import upgrade
+
+    upgrade(database_url)  # what a deployment's release step (`relay db upgrade`) does
     return {
         "ZAPIER_ACCESS_TOKEN": "test-token",
         "ZAPIER_API_BASE": sandbox_server,

@@ -4,7 +4,19 @@ from flask import Flask
 
 
 def init_app(app: Flask, settings) -> None:
-    from app.api import action_runs, callbacks, ops, runs, stored_actions, webhooks
+    from app.api import (
+        action_runs,
+        callbacks,
+        ops,
+        runs,
+        stored_actions,
+        webhooks,
+        zap_runs,
+        zap_watches,
+    )
+    from app.api.bodies import refuse_unstorable_path
 
-    for module in (ops, stored_actions, action_runs, callbacks, runs, webhooks):
+    modules = (ops, stored_actions, action_runs, callbacks, runs, webhooks, zap_runs, zap_watches)
+    for module in modules:
         app.register_blueprint(module.bp)
+    app.before_request(refuse_unstorable_path)

@@ -87,7 +87,8 @@ def update_webhook(webhook_id: str):
     with write(services().engine) as conn:
         _found(webhooks_repo.get_webhook(conn, webhook_id))
         row = webhooks_repo.update_webhook(conn, webhook_id, values, time.time())
-    return jsonify({"data": _view(row, reveal="secret" in values)})
+    # The caller just chose this secret: echoing it would only put it in one more log or proxy.
+    return jsonify({"data": _view(row)})
 
 
 @bp.delete("/<webhook_id>")

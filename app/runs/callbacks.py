@@ -9,6 +9,8 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import ApiError
+from app.log_context import bind_run_id, run_log_scope
+from app.metrics_live import observe_callback
 from app.runs.callback_signature import HEADER, verify_callback_signature
 from app.runs.reports import apply_report
 from app.runs.tokens import token_matches
@@ -22,9 +24,11 @@ log = logging.getLogger(__name__)
 KEPT_HEADERS = ("Content-Type", "User-Agent", "Content-Length", "X-Forwarded-For")
 
 
+@run_log_scope
 def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> str:
     """Validate and store one callback; returns the verdict. Raises ApiError for 4xx/5xx."""
     settings = services.settings
+    bind_run_id(run_id[:64])  # forged ones too: the id in the URL is what they are about
     if not token_matches(settings.relay_secret, run_id, token):
         log.warning("callback with a forged token for run %s", run_id[:64])
         raise ApiError(403, "forbidden", "This callback URL is not valid.")
@@ -77,5 +81,6 @@ def _store(services, run_id, body, text, headers, verified, reported_id) -> str:
                 "signature_verified": verified,
             },
         )
+    observe_callback(run, verdict, now)
     log.info("callback for run %s: %s", run_id, verdict)
     return verdict

@@ -54,7 +54,7 @@ def apply_poll_outcome(services, run: dict, outcome, now: float) -> str:
                 now,
                 settings.callback_grace_seconds,
             )
-            if verdict != "settled":
+            if verdict not in ("settled", "throttled"):
                 later["next_poll_at"] = now + next_poll_delay(polls, cap)
         elif isinstance(outcome, oc.NotFound):
             verdict = _not_found(conn, current, now, later, cap)

@@ -33,10 +33,13 @@ ALLOWED = {
             RunState.REFUSED,
         }
     ),
+    # Back to QUEUED only when a v2 run's result says `throttled` with a delay: resubmit.
     RunState.SUBMITTED: frozenset(
-        {RunState.WAITING, RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED}
+        {RunState.QUEUED, RunState.WAITING, RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED}
     ),
-    RunState.WAITING: frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED}),
+    RunState.WAITING: frozenset(
+        {RunState.QUEUED, RunState.SUCCEEDED, RunState.FAILED, RunState.EXPIRED}
+    ),
     RunState.SUCCEEDED: frozenset(),
     RunState.FAILED: frozenset(),
     RunState.EXPIRED: frozenset(),

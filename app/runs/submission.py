@@ -20,14 +20,20 @@ def submit(services, run: dict):
     """Call upstream for a queued run; the same idempotency_id every time."""
     settings = services.settings
     data = json.loads(run["request_json"])
-    data["idempotency_id"] = run["idempotency_id"]
-    if run["kind"] == "stored_action":
+    if calls_back(run, settings):
         data["callback_url"] = settings.public_base_url + callback_path(
             settings.relay_secret, run["id"]
         )
+    if run["kind"] == "stored_action":
+        data["idempotency_id"] = run["idempotency_id"]
         return services.gateway.run_stored_action(run["id"], run["stored_action_id"], data)
-    data.pop("idempotency_id")  # the v2 contract has no idempotency_id
+    # The v2 contract has no idempotency_id; its callback_url is the newer docs' optional field.
     return services.gateway.create_action_run(run["id"], data)
+
+
+def calls_back(run: dict, settings) -> bool:
+    """Stored actions always get a callback URL; v2 action runs only with V2_CALLBACKS."""
+    return run["kind"] == "stored_action" or settings.v2_callbacks
 
 
 def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, forward: bool):
@@ -80,8 +86,8 @@ def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, f
 
 
 def first_poll_delay(run: dict, settings) -> float:
-    """Stored actions call back, so polling waits out the grace; v2 runs have no callback."""
-    if run["kind"] == "stored_action":
+    """A run that calls back is polled after the grace; a v2 run without callbacks soon."""
+    if calls_back(run, settings):
         return settings.callback_grace_seconds
     return next_poll_delay(0, settings.poll_max_interval_seconds)
 

@@ -9,6 +9,7 @@ import uuid
 
 from app.delivery.guard import UnsafeTarget, check_target
 from app.errors import ApiError
+from app.log_context import bind_run_id, run_log_scope
 from app.runs.states import RunState
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo
@@ -30,6 +31,7 @@ def idempotency_id_for(body_id, header_key: str | None) -> str:
     return str(uuid.uuid4())
 
 
+@run_log_scope
 def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str) -> dict:
     """Store the run (or find its twin by idempotency key), try to submit it, return it.
 
@@ -68,6 +70,7 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
         "submit_attempts": 0,
         "poll_count": 0,
         "not_found_count": 0,
+        "throttle_count": 0,
         # Held while this request submits, so a worker does not submit it at the same time.
         "lease_until": now + TRIGGER_LEASE_SECONDS,
         "lease_owner": owner,
@@ -78,6 +81,7 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
             existing = runs_repo.find_by_idempotency(conn, kind, idem)
     if not inserted:
         return _same_request_or_conflict(existing, fields)
+    bind_run_id(row["id"])
     outcome = submit(services, row)
     return apply_submit_outcome(services, row, outcome, time.time(), owner, forward=False)
 

@@ -27,6 +27,7 @@ def run_summary(run: dict) -> dict:
         "settled_at": iso(run["settled_at"]),
         "next_poll_at": iso(run["next_poll_at"]),
         "poll_count": run["poll_count"],
+        "throttle_count": run["throttle_count"],
     }
 
 

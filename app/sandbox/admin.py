@@ -1,13 +1,20 @@
-"""Sandbox-only endpoints: knobs, reset, stats, and the JWKS that verifies callback signatures."""
+"""Sandbox-only endpoints: knobs, reset, stats, zap runs, and the JWKS for callback signatures."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.sandbox.answers import SandboxError, current_sandbox, json_answer
+from app.sandbox.answers import SandboxError, current_sandbox, json_answer, load_with, path_uuid
 from app.sandbox.knobs import KnobError
+from app.sandbox.zap_runs import TooManyRuns, ZapRunNotFound
+from app.sandbox.zap_specs import ZapRunChange, ZapRunSpec
+from app.schemas.zap_runs import ZapRun
 
 bp = Blueprint("admin", __name__)
+_ZAP_RUN = ZapRun()
+_ZAP_RUN_SPEC = ZapRunSpec()
+_ZAP_RUN_SPECS = ZapRunSpec(many=True)
+_ZAP_RUN_CHANGE = ZapRunChange()
 
 
 @bp.errorhandler(SandboxError)
@@ -44,6 +51,36 @@ def reset() -> Response:
 @bp.get("/_admin/stats")
 def stats() -> Response:
     return json_answer(current_sandbox().stats(), 200)
+
+
+@bp.post("/_admin/zap-runs")
+def create_zap_runs() -> Response:
+    """A ZapRunSpec object, or a JSON array of them: 201 {"data": [ZapRun, ...]}."""
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict | list):
+        raise SandboxError.single(400, "bad_request", "Expected a run spec or a list of them.")
+    if isinstance(body, list):
+        specs = load_with(_ZAP_RUN_SPECS, body)
+    else:
+        specs = [load_with(_ZAP_RUN_SPEC, body)]
+    try:
+        created = current_sandbox().zap_runs.create(specs)
+    except TooManyRuns as err:
+        raise SandboxError.single(400, "bad_request", str(err), pointer="/count") from None
+    return json_answer({"data": _ZAP_RUN.dump(created, many=True)}, 201)
+
+
+@bp.patch("/_admin/zap-runs/<run_id>")
+def change_zap_run(run_id: str) -> Response:
+    """A ZapRunChange (status, and optionally end_time, zap_title, steps, data_out):
+    200 {"data": ZapRun}. The run no longer finishes on its own."""
+    run_id = path_uuid(run_id, "run_id", status=404, code="not_found")
+    change = load_with(_ZAP_RUN_CHANGE, request.get_json(silent=True, force=True))
+    try:
+        changed = current_sandbox().zap_runs.change(run_id, change)
+    except ZapRunNotFound:
+        raise SandboxError.single(404, "not_found", f"No zap run {run_id}.") from None
+    return json_answer({"data": _ZAP_RUN.dump(changed)}, 200)
 
 
 @bp.get("/.well-known/jwks.json")

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
-from app.errors import error_entry, validation_error
+from app.errors import error_entry, flatten_messages, validation_error
 from app.sandbox.service import Sandbox
 
 EXTENSION_KEY = "sandbox"
@@ -83,3 +83,28 @@ def path_uuid(value: str, parameter: str, *, status: int = 400, code: str = "bad
         raise SandboxError.single(
             status, code, f"{parameter} must be a UUID, got {value!r}.", parameter=parameter
         ) from None
+
+
+def load_query(schema: Schema) -> dict:
+    """The query string loaded by `schema`; otherwise a 400 as upstream gives it (code
+    parse_error, title ParseError), one error per bad parameter, named in source.parameter."""
+    args = request.args
+    problems = [
+        (name, "Given more than once; separate several values with commas.")
+        for name in args
+        if name in schema.fields and len(args.getlist(name)) > 1
+    ]
+    loaded: dict = {}
+    try:
+        loaded = schema.load(args.to_dict())
+    except ValidationError as err:
+        problems += [(where.lstrip("/"), text) for where, text in flatten_messages(err.messages)]
+    if problems:
+        raise SandboxError(400, [_parse_error(name, text) for name, text in problems])
+    return loaded
+
+
+def _parse_error(parameter: str, text: str) -> dict:
+    entry = error_entry(400, "parse_error", f"{parameter}: {text}", title="ParseError")
+    entry["source"] = {"parameter": parameter}
+    return entry

@@ -18,7 +18,7 @@ class KnobError(ValueError):
 
 @dataclass(frozen=True)
 class Knob:
-    kind: str  # probability | seconds | count | flag
+    kind: str  # probability | seconds | count | number | flag
     default: Any
     minimum: float = 0.0
     doc: str = ""
@@ -40,6 +40,9 @@ KNOBS: dict[str, Knob] = {
     "window_seconds": Knob("seconds", 300.0, minimum=0.001, doc="rate window length"),
     "retention_seconds": Knob("seconds", 7 * 86400.0, minimum=0.001, doc="results kept"),
     "v2_callbacks": Knob("flag", False, doc="POST /v2/action-runs accepts data.callback_url"),
+    "zap_runs_per_minute": Knob("number", 0.0, doc="zap runs started per minute (0: none)"),
+    "zap_run_seconds": Knob("seconds", 1.0, doc="how long such a zap run stays pending"),
+    "zap_run_error_rate": Knob("probability", 0.0, doc="such a zap run ends with status error"),
 }
 
 ENV_PREFIX = "SANDBOX_"
@@ -118,5 +121,6 @@ def _expected(knob: Knob) -> str:
         "probability": "a number between 0 and 1",
         "seconds": f"a number of seconds >= {knob.minimum:g}",
         "count": "a whole number >= 0",
+        "number": f"a number >= {knob.minimum:g}",
         "flag": "true or false",
     }[knob.kind]

@@ -1,4 +1,4 @@
-"""The simulated upstream endpoints (v1 stored actions, v2 action runs): thin views over Sandbox."""
+"""The simulated upstream endpoints (v1 stored actions, v2 action and zap runs): thin views."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from app.sandbox.answers import (
     current_sandbox,
     json_answer,
     json_text,
+    load_query,
     load_with,
     parse_json_body,
     path_uuid,
@@ -21,6 +22,7 @@ from app.schemas.stored_actions import (
     StoredActionsRunRequestInput,
     StoredActionsRunResponse,
 )
+from app.schemas.zap_runs import ZapRunsQuery, ZapRunsResponse
 
 bp = Blueprint("api", __name__)
 
@@ -30,6 +32,9 @@ _V2_REQUEST = RunActionRequest()
 _V2_ACCEPTED = RunActionResponse()
 # v2 has no callback_url; with the v2_callbacks knob on it is checked like v1's.
 _V2_CALLBACK = StoredActionsRunRequestInput(only=("callback_url",))
+_ZAP_RUNS_QUERY = ZapRunsQuery()
+_ZAP_RUNS_ANSWER = ZapRunsResponse(many=True)
+_PAGING = ("limit", "offset")
 
 
 @bp.before_request
@@ -146,3 +151,17 @@ def get_action_run(run_id: str) -> Response:
             400, "not_found", "No action run with this id.", parameter="id"
         ) from None
     return json_text(body, 200)
+
+
+@bp.get("/v2/zap-runs")
+def list_zap_runs() -> Response:
+    """Newest start_time first, then id; a limit above 100 is answered as 100."""
+    query = load_query(_ZAP_RUNS_QUERY)
+    filters = {
+        name: request.args[name]
+        for name in _ZAP_RUNS_QUERY.fields
+        if name in request.args and name not in _PAGING
+    }
+    page = current_sandbox().zap_runs.page(query, g.sandbox_knobs, request.base_url, filters)
+    # The contract's 200 body is a JSON array holding the one page object.
+    return json_answer(_ZAP_RUNS_ANSWER.dump([page]), 200)

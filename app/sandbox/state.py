@@ -10,11 +10,13 @@ from sqlalchemy import Connection, delete, func, insert, select
 from app.sandbox.outcome import RunPlan
 from app.sandbox.tables import (
     callbacks,
+    counters,
     dialect_insert,
     idempotency,
     knob_overrides,
     runs,
     windows,
+    zap_runs,
 )
 
 
@@ -117,9 +119,9 @@ def runs_by_kind(conn: Connection) -> dict[str, int]:
 
 
 def forget_everything(conn: Connection) -> None:
-    """Runs, keys, callbacks, counters and knob overrides go; the signing key stays, so a
-    relay that cached the key set keeps verifying."""
-    for table in (callbacks, idempotency, runs, windows, knob_overrides):
+    """Runs, zap runs, keys, callbacks, counters and knob overrides go; the signing key stays,
+    so a relay that cached the key set keeps verifying."""
+    for table in (callbacks, idempotency, runs, zap_runs, counters, windows, knob_overrides):
         conn.execute(delete(table))
 
 

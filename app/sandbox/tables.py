@@ -1,8 +1,9 @@
-"""The sandbox's own tables: runs, idempotency keys, callbacks, rate windows, knobs, signing key."""
+"""The sandbox's own tables: runs, keys, callbacks, rate windows, knobs, signing key, zap runs."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -95,6 +96,38 @@ signing_keys = Table(
     Column("kid", String(64), nullable=False),
     Column("private_pem", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+# Partner API zap runs. Times are whole microseconds since the epoch, so a from_date of
+# '...10.360000Z' compares exactly with a run that started then.
+zap_runs = Table(
+    "sandbox_zap_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("zap_id", BigInteger, nullable=False),
+    Column("zap_title", Text),
+    Column("status", String(16), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger),
+    Column("steps_json", Text),  # NULL: one step with the run's own status and start
+    Column("data_in_json", Text, nullable=False),
+    Column("data_out_json", Text, nullable=False),
+    # What `search` looks in, casefolded in Python: SQLite's lower() knows only ASCII.
+    Column("search_text", Text, nullable=False),
+    # Runs made by the zap_runs_per_minute knob finish on their own: when, and how.
+    Column("finish_us", BigInteger),
+    Column("final_status", String(16)),
+)
+Index("ix_sandbox_zap_runs_start", zap_runs.c.start_us, zap_runs.c.id)
+Index("ix_sandbox_zap_runs_finish", zap_runs.c.finish_us)
+
+# Named numbers shared by every process: zap-runs list calls, and how far the
+# zap_runs_per_minute knob has made runs.
+counters = Table(
+    "sandbox_counters",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 

@@ -46,6 +46,9 @@ class RelayStoredActionsRunRequest(Strict):
 class RelayRunActionRequestData(RunActionRequestData):
     """The v2 run request plus the relay's `callback_url` (a forward target) and `metadata`."""
 
+    # The store keeps both in 255-character columns.
+    action = fields.Str(required=True, validate=validate.Length(min=1, max=255))
+    authentication = fields.Str(required=True, allow_none=True, validate=validate.Length(max=255))
     callback_url = fields.Url(
         require_tld=False,
         schemes={"http", "https"},
@@ -100,6 +103,7 @@ class Run(Schema):
     settled_at = fields.Str(allow_none=True)
     next_poll_at = fields.Str(allow_none=True)
     poll_count = fields.Int()
+    throttle_count = fields.Int()
     callback_count = fields.Int()
     result = fields.Dict(allow_none=True)
     deliveries = fields.List(fields.Nested(Delivery))
@@ -119,17 +123,23 @@ class RunsQuery(Strict):
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+# Stored in a 128-character column: "whsec_" and at most 122 more.
+WHSEC_FORMAT = r"^whsec_[A-Za-z0-9+/=]{16,122}$"
+
+
 class WebhookCreate(Strict):
-    url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
-    secret = fields.Str(validate=validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,}$"))
+    url = fields.Url(
+        required=True, require_tld=False, schemes={"http", "https"}, metadata={"format": "uri"}
+    )
+    secret = fields.Str(validate=validate.Regexp(WHSEC_FORMAT))
     stored_action_ids = fields.List(fields.Str(validate=validate.Length(max=64)), load_default=list)
     statuses = fields.List(fields.Str(validate=validate.OneOf(FORWARD_STATUSES)), load_default=list)
     enabled = fields.Bool(load_default=True)
 
 
 class WebhookUpdate(Strict):
-    url = fields.Url(require_tld=False, schemes={"http", "https"})
-    secret = fields.Str(validate=validate.Regexp(r"^whsec_[A-Za-z0-9+/=]{16,}$"))
+    url = fields.Url(require_tld=False, schemes={"http", "https"}, metadata={"format": "uri"})
+    secret = fields.Str(validate=validate.Regexp(WHSEC_FORMAT))
     stored_action_ids = fields.List(fields.Str(validate=validate.Length(max=64)))
     statuses = fields.List(fields.Str(validate=validate.OneOf(FORWARD_STATUSES)))
     enabled = fields.Bool()

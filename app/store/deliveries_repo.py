@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.store.leases import claim_one
 from app.store.tables import deliveries, delivery_attempts
+from app.store.wakeup import notify_work
 
 PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
@@ -18,6 +19,7 @@ def insert_delivery(conn, values: dict) -> bool:
             conn.execute(insert(deliveries).values(**values))
     except IntegrityError:
         return False
+    notify_work(conn)
     return True
 
 
@@ -53,4 +55,5 @@ def requeue_run_deliveries(conn, run_id: str, now: float) -> int:
         .where(deliveries.c.run_id == run_id)
         .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, lease_owner=None)
     )
+    notify_work(conn)
     return conn.execute(stmt).rowcount

@@ -1,6 +1,7 @@
 """The tables: runs, callbacks, upstream calls, webhooks, deliveries, attempts, budget."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -45,6 +46,7 @@ runs = Table(
     Column("submit_attempts", Integer, nullable=False, default=0),
     Column("poll_count", Integer, nullable=False, default=0),
     Column("not_found_count", Integer, nullable=False, default=0),
+    Column("throttle_count", Integer, nullable=False, default=0, server_default="0"),
     Column("lease_until", Float),
     Column("lease_owner", String(64)),
     UniqueConstraint("kind", "idempotency_id", name="uq_runs_idempotency"),
@@ -98,7 +100,9 @@ deliveries = Table(
     "deliveries",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("run_id", String(36), ForeignKey("runs.id"), nullable=False, index=True),
+    # Exactly one subject: a relay run, or a Zap run's status change seen by a watch.
+    Column("run_id", String(36), ForeignKey("runs.id"), nullable=True, index=True),
+    Column("zap_event_id", String(36), ForeignKey("zap_run_events.id"), nullable=True, index=True),
     Column("webhook_id", String(36)),  # null for the run's own callback_url
     Column("target_url", Text, nullable=False),
     Column("event_id", String(64), nullable=False),  # the webhook-id header, stable on retries
@@ -114,6 +118,7 @@ deliveries = Table(
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float),
     UniqueConstraint("run_id", "target_url", "event_type", name="uq_delivery_target"),
+    UniqueConstraint("zap_event_id", "target_url", name="uq_delivery_zap_target"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at)
 
@@ -141,6 +146,58 @@ rate_budget = Table(
 )
 
 
-def create_schema(engine) -> None:
-    """Create missing tables (idempotent)."""
-    metadata.create_all(engine, checkfirst=True)
+# Zap Runs watching: what to watch, every Zap run seen, and one event per (run, status).
+zap_watches = Table(
+    "zap_watches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("zap_id", BigInteger),
+    Column("statuses_json", Text, nullable=False, default="[]"),
+    Column("search", String(150)),
+    Column("webhook_ids_json", Text, nullable=False, default="[]"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("from_date", Float, nullable=False),  # the high-water mark: next scan starts here
+    Column("scan_from", Float),  # the scan in progress (null: none)
+    Column("scan_offset", Integer),
+    Column("scan_newest", Float),
+    Column("scan_oldest_open", Float),
+    Column("next_poll_at", Float, nullable=False),
+    Column("last_scan_at", Float),
+    Column("last_error", Text),
+    Column("runs_seen", Integer, nullable=False, default=0),
+    Column("lease_until", Float),
+    Column("lease_owner", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_zap_watches_due", zap_watches.c.enabled, zap_watches.c.next_poll_at)
+
+zap_runs = Table(
+    "zap_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),  # upstream's Zap run id
+    Column("zap_id", BigInteger),
+    Column("status", String(32), nullable=False),
+    Column("zap_title", Text),
+    Column("start_time", Float),
+    Column("end_time", Float),
+    Column("body", Text, nullable=False),  # the run as upstream last gave it
+    Column("search_text", Text, nullable=False, default=""),  # title, data_in, data_out
+    Column("first_seen_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_zap_runs_start", zap_runs.c.start_time, zap_runs.c.id)
+Index("ix_zap_runs_zap", zap_runs.c.zap_id)
+
+zap_run_events = Table(
+    "zap_run_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("zap_run_id", String(64), ForeignKey("zap_runs.id"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("event_id", String(64), nullable=False),  # the webhook-id of every delivery
+    Column("body", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("zap_run_id", "status", name="uq_zap_run_event"),
+)
+

@@ -8,10 +8,11 @@ from urllib.parse import quote
 
 import requests
 import requests.auth
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from app.schemas.action_runs import ActionRunResponse, RunActionResponse
 from app.schemas.stored_actions import StoredActionResult, StoredActionsRunResponse
+from app.schemas.zap_runs import ZapRunsResponse
 from app.upstream.answers import common_fields, to_accepted, to_failure, to_result
 from app.upstream.outcomes import NotFound, Processing, TransportError, UpstreamOutcome
 
@@ -54,6 +55,10 @@ class UpstreamClient:
         """GET /v2/action-runs/{id}: Result (the whole `{"data": ...}` answer) or NotFound."""
         return self._get(f"/v2/action-runs/{_segment(run_id)}", ActionRunResponse())
 
+    def list_zap_runs(self, params: dict) -> UpstreamOutcome:
+        """GET /v2/zap-runs: Result whose body is one page (links, meta, data)."""
+        return self._get("/v2/zap-runs", ZapRunsPage(), params=params)
+
     def close(self) -> None:
         """Close every thread's session (their pooled sockets)."""
         with self._sessions_lock:
@@ -77,8 +82,8 @@ class UpstreamClient:
             return to_accepted(response, schema, common)
         return to_failure(response, common, now)
 
-    def _get(self, path: str, schema: Schema) -> UpstreamOutcome:
-        answer = self._send("GET", path)
+    def _get(self, path: str, schema: Schema, params: dict | None = None) -> UpstreamOutcome:
+        answer = self._send("GET", path, params=params)
         if isinstance(answer, TransportError):
             return answer
         response, common, now = answer
@@ -118,6 +123,17 @@ class UpstreamClient:
                 self._sessions.append(session)
             self._local.session = session
         return session
+
+
+class ZapRunsPage:
+    """The contract's 200 is an array holding one ZapRunsResponse; a bare page is taken too."""
+
+    def load(self, data):
+        if isinstance(data, list):
+            if len(data) > 1:
+                raise ValidationError("expected one page in the array")
+            return ZapRunsResponse(many=True).load(data)
+        return ZapRunsResponse().load(data)
 
 
 class BearerAuth(requests.auth.AuthBase):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.metrics_live import observe_upstream
 from app.store.engine import write
 from app.store.tables import upstream_calls
 from app.upstream.budget import RateBudget
@@ -65,6 +66,11 @@ class UpstreamGateway:
             lambda: self.client.get_action_run(upstream_run_id),
         )
 
+    def list_zap_runs(self, watch_id: str, params: dict) -> UpstreamOutcome:
+        return self._call(
+            watch_id, "list_zap_runs", GET_BUCKET, lambda: self.client.list_zap_runs(params)
+        )
+
     def _call(
         self, run_id: str, operation: str, bucket: str, send: Callable[[], UpstreamOutcome]
     ) -> UpstreamOutcome:
@@ -73,6 +79,7 @@ class UpstreamGateway:
             return Deferred(wait)
         started_at = time.time()
         outcome = send()
+        observe_upstream(operation, outcome)
         try:
             self._account(run_id, operation, bucket, outcome, started_at)
         except SQLAlchemyError:

@@ -6,6 +6,7 @@ import logging
 import time
 
 from app.delivery.sender import attempt_delivery, delivery_session
+from app.metrics_live import observe_delivery
 from app.runs.schedule import next_delivery_delay
 from app.store import deliveries_repo, webhooks_repo
 from app.store.engine import read, write
@@ -85,6 +86,7 @@ def deliver(services, delivery: dict, owner: str) -> None:
                 {"enabled": False, "disabled_reason": "answered 410 Gone"},
                 time.time(),
             )
+    observe_delivery(delivery, result)
     log.info(
         "delivery %s of run %s to %s: %s (attempt %d)",
         delivery["id"],

@@ -10,16 +10,22 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.store.wakeup import Wakeup, start_listener
 from app.worker.tasks import deliver_one, poll_one, submit_one
+from app.worker.watching import watch_one
 
 log = logging.getLogger(__name__)
-TASKS = (deliver_one, submit_one, poll_one)
+# While PostgreSQL's LISTEN connection is down, idle threads poll this often instead.
+SHORT_POLL_SECONDS = 0.2
+TASKS = (deliver_one, submit_one, poll_one, watch_one)
 
 
 class Worker:
     def __init__(self, services):
         self.services = services
         self.stop = threading.Event()
+        self.wakeup = Wakeup()
+        self.listener = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 
     def run_pass(self, owner: str) -> bool:
@@ -42,7 +48,13 @@ class Worker:
         idle = self.services.settings.worker_idle_seconds
         while not self.stop.is_set():
             if not self.run_pass(owner):
-                self.stop.wait(idle)
+                self.wakeup.wait(self._idle_wait(idle))
+
+    def _idle_wait(self, idle: float) -> float:
+        """On PostgreSQL a lost LISTEN connection means no wake-ups: poll briefly until back."""
+        if self.listener is not None and not self.wakeup.listening.is_set():
+            return min(idle, SHORT_POLL_SECONDS)
+        return idle
 
     def serve(self) -> None:
         """Run until SIGTERM/SIGINT; the current items finish, nothing is cut half-written."""
@@ -59,6 +71,7 @@ class Worker:
             count,
             self.services.settings.mode,
         )
+        self.listener = start_listener(self.services.engine, self.wakeup, self.stop)
         for thread in threads:
             thread.start()
         try:
@@ -74,3 +87,4 @@ class Worker:
     def _on_signal(self, signum, _frame) -> None:
         log.info("worker %s got signal %d, stopping", self.name, signum)
         self.stop.set()
+        self.wakeup.ring()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from app.log_context import bind_run_id, run_log_scope
 from app.runs.polling import apply_poll_outcome, expire_if_too_old, poll
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo
@@ -14,6 +15,7 @@ from app.worker.delivering import deliver
 log = logging.getLogger(__name__)
 
 
+@run_log_scope
 def submit_one(services, owner: str) -> bool:
     """Submit one queued run whose time has come; True if there was one."""
     settings = services.settings
@@ -22,6 +24,7 @@ def submit_one(services, owner: str) -> bool:
     )
     if run is None:
         return False
+    bind_run_id(run["id"])
     if expire_if_too_old(services, run, time.time()):
         return True
     outcome = submit(services, run)
@@ -29,6 +32,7 @@ def submit_one(services, owner: str) -> bool:
     return True
 
 
+@run_log_scope
 def poll_one(services, owner: str) -> bool:
     """Poll one run whose callback is late; True if there was one."""
     settings = services.settings
@@ -37,12 +41,14 @@ def poll_one(services, owner: str) -> bool:
     )
     if run is None:
         return False
+    bind_run_id(run["id"])
     if expire_if_too_old(services, run, time.time()):
         return True
     apply_poll_outcome(services, run, poll(services, run), time.time())
     return True
 
 
+@run_log_scope
 def deliver_one(services, owner: str) -> bool:
     """Attempt one due forward; True if there was one."""
     settings = services.settings
@@ -50,5 +56,6 @@ def deliver_one(services, owner: str) -> bool:
     delivery = claim_due_delivery(services.engine, owner, time.time(), lease)
     if delivery is None:
         return False
+    bind_run_id(delivery["run_id"])
     deliver(services, delivery, owner)
     return True

@@ -45,6 +45,9 @@ class Relay:
         self.engine = None
 
     def start(self) -> Relay:
+        migrate = Child("release", python_cmd("-m", "app.cli", "db", "upgrade"), self.env, self.tmp)
+        assert migrate.proc.wait(timeout=60) == 0, migrate.output()  # the Procfile's release line
+        migrate.stop()
         cmd = python_cmd("-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()")
         self.web = Child("web", cmd, self.env, self.tmp)
         wait_until_up(f"{self.base}/healthz", proc=self.web.proc)

@@ -1,4 +1,4 @@
-"""The Procfile's web and worker lines with no ZAPIER_ACCESS_TOKEN: sandbox mode, end to end."""
+"""The Procfile's lines with no ZAPIER_ACCESS_TOKEN: sandbox mode, end to end."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def sandbox_relay(tmp_path):
         "CALLBACK_GRACE_SECONDS": "1",
         "POLL_MAX_INTERVAL_SECONDS": "1",
     }
+    release = Child("release", python_cmd("-m", "app.cli", "db", "upgrade"), env, tmp_path)
+    assert release.proc.wait(timeout=60) == 0, release.output()  # the Procfile's release line
+    release.stop()
     web = Child(
         "web",
         python_cmd("-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()"),

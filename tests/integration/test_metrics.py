@@ -1,7 +1,8 @@
-"""/metrics: counts from the store, so every web and worker process is included."""
+"""/metrics: counts from the store, so every web and worker process is included; histograms."""
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.worker.tasks import deliver_one
 from tests.integration.helpers import callback_url, run_row, trigger
 
 
@@ -32,3 +33,44 @@ def test_metrics_count_runs_callbacks_and_upstream_calls(client, services, sandb
     assert samples[("relay_upstream_budget_remaining", (("bucket", "run"),))] == 198
     assert samples[("relay_oldest_open_run_age_seconds", ())] >= 0
     assert open_run != settled
+
+
+def _count(samples: dict, name: str, **labels) -> float:
+    return samples.get((f"{name}_count", tuple(sorted(labels.items()))), 0.0)
+
+
+def test_latency_histograms_count_each_callback_delivery_and_upstream_call(
+    client, services, sandbox, receiver
+):
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    before = _samples(client)  # one process counts for every test: compare, never assume zero
+    run_id = trigger(client, callback_url=receiver.url)
+    upstream = run_row(services, run_id)["upstream_run_id"]
+    body = {"id": upstream, "status": "success", "errors": []}
+    assert client.post(callback_url(run_id), json=body).status_code == 200
+    assert client.post(callback_url(run_id), json=body).status_code == 200
+    assert deliver_one(services, "test-worker")
+    after = _samples(client)
+
+    def added(name, **labels):
+        return _count(after, name, **labels) - _count(before, name, **labels)
+
+    assert added("relay_upstream_request_seconds", operation="run_stored_action") == 1
+    assert added("relay_callback_lateness_seconds", verdict="settled") == 1
+    assert added("relay_callback_lateness_seconds", verdict="duplicate") == 1
+    assert added("relay_delivery_latency_seconds", event="run.succeeded") == 1
+    lateness = ("relay_callback_lateness_seconds_bucket", (("le", "+Inf"), ("verdict", "settled")))
+    assert after[lateness] == _count(after, "relay_callback_lateness_seconds", verdict="settled")
+    assert after[("relay_callback_lateness_seconds_sum", (("verdict", "settled"),))] >= 0
+
+
+def test_a_failed_forward_is_not_a_delivery(client, services, sandbox, receiver):
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    run_id = trigger(client, callback_url=receiver.url)
+    body = {"id": run_row(services, run_id)["upstream_run_id"], "status": "success", "errors": []}
+    client.post(callback_url(run_id), json=body)
+    before = _count(_samples(client), "relay_delivery_latency_seconds", event="run.succeeded")
+    receiver.script = [500]
+    assert deliver_one(services, "test-worker")
+    after = _count(_samples(client), "relay_delivery_latency_seconds", event="run.succeeded")
+    assert receiver.received[0]["status"] == 500 and after == before

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 # The repo is checked out with shared/ beside it.
 CONTRACT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "contract"
 V1 = "actions-v1-stored-actions.yaml"
 V2 = "partner-v2-action-runs.yaml"
+ZAP_RUNS = "partner-v2-zap-runs.yaml"
 
 OPERATIONS = {
     "createStoredActionRun": (V1, "/actions/v1/stored-actions/{stored_action_id}/run", "post"),
@@ -24,6 +27,7 @@ OPERATIONS = {
     ),
     "create-action-run": (V2, "/v2/action-runs", "post"),
     "retrieve-action-run": (V2, "/v2/action-runs/{id}", "get"),
+    "get-zap-runs": (ZAP_RUNS, "/v2/zap-runs", "get"),
 }
 # The one documented exception: v1 lists no 401, but a request without a bearer token gets
 # one, in the same error shape as the listed errors.
@@ -52,7 +56,7 @@ class Answer:
 
 
 def contract_available() -> bool:
-    return (CONTRACT_DIR / V1).is_file() and (CONTRACT_DIR / V2).is_file()
+    return all((CONTRACT_DIR / name).is_file() for name in (V1, V2, ZAP_RUNS))
 
 
 @cache
@@ -79,17 +83,18 @@ def check_answer(operation: str, answer: Answer) -> None:
     if status in responses:
         response = _follow(doc, responses[status])
         content = response.get("content", {}).get("application/json")
-        schema_ref = content["schema"]["$ref"] if content else None
+        # Mostly a $ref; zap runs' 200 is an inline array of them.
+        schema = json.dumps(content["schema"], sort_keys=True) if content else None
     else:
         assert operation in UNLISTED_401 and status == "401", (
             f"{operation} answered {status}, which the contract does not list: {answer.body!r}"
         )
-        schema_ref = UNLISTED_401[operation]
-    if schema_ref is None:
+        schema = json.dumps({"$ref": UNLISTED_401[operation]})
+    if schema is None:
         # A response with no content (v1's 202): nothing, or an empty object.
         assert answer.body.strip() in (b"", b"{}"), answer.body
     else:
-        _validator(file, schema_ref).validate(answer.json)
+        _validator(file, schema).validate(answer.json)
     for name in RATE_HEADERS:
         value = answer.header(name)
         assert value is not None and value.isdigit(), f"{name}: {value!r} on {status}"
@@ -99,8 +104,38 @@ def check_answer(operation: str, answer: Answer) -> None:
 
 
 @cache
-def _validator(file: str, schema_ref: str) -> Draft202012Validator:
+def _validator(file: str, schema_json: str) -> Draft202012Validator:
     doc = _document(file)
-    schema = {"$ref": schema_ref, "components": doc["components"]}
+    schema = {**json.loads(schema_json), "components": doc["components"]}
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(schema, format_checker=_FORMATS)
+
+
+# jsonschema checks date-time only with an optional package: check RFC 3339 here.
+_FORMATS = FormatChecker()
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+
+
+@_FORMATS.checks("date-time")
+def _is_date_time(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.fullmatch(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value[:19])
+    except ValueError:
+        return False
+    return True
+
+
+def check_component(file: str, name: str, value) -> None:
+    """Assert `value` is valid as the contract component `name` of `file`."""
+    _validator(file, json.dumps({"$ref": f"#/components/schemas/{name}"})).validate(value)
+
+
+def zap_run_statuses() -> tuple[str, ...]:
+    """The statuses the zap-runs contract lists (the `statuses` parameter's enum)."""
+    parameters = _document(ZAP_RUNS)["paths"]["/v2/zap-runs"]["get"]["parameters"]
+    [statuses] = [p for p in parameters if p["name"] == "statuses"]
+    return tuple(statuses["schema"]["items"]["enum"])

@@ -1,4 +1,4 @@
-"""The sandbox on PostgreSQL: the same runs, keys, windows and callbacks as on SQLite."""
+"""The sandbox on PostgreSQL: the same runs, keys, windows, callbacks and zap runs as on SQLite."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from app.sandbox import create_sandbox_app
-from tests.sandbox.conftest import BEARER, InProcessApi
+from tests.sandbox.conftest import BEARER, FakeClock, InProcessApi
+from tests.sandbox.contract import check_answer
 
 ACTION = str(uuid.uuid4())
 
@@ -39,3 +40,29 @@ def test_runs_idempotency_limits_and_callbacks_on_postgres(postgres_sandbox, rec
     )
     assert callback.body == result.json and result.json["status"] == "success"
     assert api.stats()["rate"]["run"]["max_per_window"] == 2
+
+
+@pytest.mark.usefixtures("contract_dir")
+def test_zap_runs_filters_paging_and_the_knob_on_postgres(postgres_sandbox):
+    api = postgres_sandbox
+    api.sandbox.clock = clock = FakeClock()
+    made = api.request(
+        "POST",
+        "/_admin/zap-runs",
+        json=[{"count": 3, "zap_title": "Crème brûlée", "status": "error"}, {"count": 2}],
+    ).json["data"]
+    api.knobs(zap_runs_per_minute=60, zap_run_seconds=0)
+    clock.advance(2.5)
+
+    def listed(**params) -> dict:
+        query = "&".join(f"{name}={value}" for name, value in params.items())
+        answer = api.request("GET", f"/v2/zap-runs?{query}", headers=BEARER)
+        check_answer("get-zap-runs", answer)
+        return answer.json[0]
+
+    assert listed()["meta"]["count"] == 7  # five made, two from the knob
+    assert listed(search="CRÈME")["meta"]["count"] == 3
+    assert listed(statuses="error")["meta"]["count"] == 3
+    seen = listed(limit=4)["data"] + listed(limit=4, offset=4)["data"]
+    assert len({run["id"] for run in seen}) == 7
+    assert {run["id"] for run in made} <= {run["id"] for run in seen}

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.sandbox.conftest import BEARER, SocketApi, StandaloneServer
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 ACTION = str(uuid.uuid4())
@@ -73,3 +74,22 @@ def test_the_window_limit_holds_across_processes_under_concurrency(apis):
     run_stats = second.stats()["rate"]["run"]
     assert run_stats["max_per_window"] == 10
     assert run_stats["answered_429"] == 20
+
+
+def test_knob_made_zap_runs_are_made_once_whichever_process_is_asked(apis):
+    first, second = apis
+    first.knobs(zap_runs_per_minute=1200, zap_run_seconds=0)  # one run every 50 ms
+
+    def list_runs(api):
+        url = f"{api.base}/v2/zap-runs?limit=100"
+        return requests.get(url, headers=BEARER, timeout=10).json()[0]
+
+    def enough() -> dict | None:
+        with ThreadPoolExecutor(8) as pool:
+            pages = list(pool.map(list_runs, [first, second] * 4))
+        return pages[-1] if pages[-1]["meta"]["count"] >= 20 else None
+
+    made = wait_for(enough, 20)["data"]
+    starts = [run["start_time"] for run in made]
+    assert len(set(starts)) == len(starts) == len({run["id"] for run in made})
+    assert first.stats()["zap_runs"]["list_calls"] >= 8

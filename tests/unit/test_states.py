@@ -13,10 +13,12 @@ EXPECTED = {
     ("queued", "failed"),
     ("queued", "expired"),
     ("queued", "refused"),
+    ("submitted", "queued"),
     ("submitted", "waiting"),
     ("submitted", "succeeded"),
     ("submitted", "failed"),
     ("submitted", "expired"),
+    ("waiting", "queued"),
     ("waiting", "succeeded"),
     ("waiting", "failed"),
     ("waiting", "expired"),
@@ -35,7 +37,9 @@ def test_final_states_are_named_and_closed():
 
 
 def test_no_report_moves_a_run_backwards():
-    assert not can_move("waiting", "submitted") and not can_move("submitted", "queued")
+    # Requeueing (submitted/waiting -> queued) is the throttled-resubmission path, not a report.
+    assert not can_move("waiting", "submitted") and not can_move("queued", "queued")
+    assert set(sources_for("queued")) == {"submitted", "waiting"}
 
 
 def test_sources_for_guarded_updates():

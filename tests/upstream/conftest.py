@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.store.engine import build_engine
-from app.store.tables import create_schema
+from app.store.schema_version import upgrade
 from app.upstream.client import UpstreamClient
 
 from .contract_examples import TOKEN
@@ -20,7 +20,7 @@ def sqlite_url(tmp_path):
 
 def _engine_for(url):
     engine = build_engine(url, pool_size=4)
-    create_schema(engine)
+    upgrade(engine)
     return engine
 
 

@@ -1,0 +1,130 @@
+"""Latency histograms observed where events happen; shared by processes via a multiprocess dir.
+
+With PROMETHEUS_MULTIPROC_DIR set (it must be, before prometheus_client is imported, for every
+gunicorn process and the worker on the machine), each process writes its observations to files
+there and a scrape of any one process merges them all. Unset, each process counts on its own,
+which is right for a single process (tests, one gunicorn worker).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
+
+# Labelled histograms open no file before their first observation, so importing this module in
+# the gunicorn master (before the multiprocess dir exists) is safe.
+CALLBACK_LATENESS = Histogram(
+    "relay_callback_lateness_seconds",
+    "Callback received minus the run's submission (its creation, if upstream called back first).",
+    ["verdict"],
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 21600, 86400),
+    registry=None,
+)
+DELIVERY_LATENCY = Histogram(
+    "relay_delivery_latency_seconds",
+    "Run settled to its forward answered 2xx, retries included.",
+    ["event"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000, 86400),
+    registry=None,
+)
+UPSTREAM_REQUEST = Histogram(
+    "relay_upstream_request_seconds",
+    "Duration of one upstream HTTP call (budget refusals are not calls).",
+    ["operation"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=None,
+)
+HISTOGRAMS = (CALLBACK_LATENESS, DELIVERY_LATENCY, UPSTREAM_REQUEST)
+
+
+def observe_callback(run: dict, verdict: str, received_at: float) -> None:
+    since = run.get("submitted_at") or run["created_at"]
+    _observe(CALLBACK_LATENESS.labels(verdict), received_at - since)
+
+
+def observe_delivery(delivery: dict, result) -> None:
+    if result.delivered:
+        _observe(
+            DELIVERY_LATENCY.labels(delivery["event_type"]), time.time() - delivery["created_at"]
+        )
+
+
+def observe_upstream(operation: str, outcome) -> None:
+    _observe(UPSTREAM_REQUEST.labels(operation), outcome.latency_ms / 1000.0)
+
+
+def _observe(child, seconds: float) -> None:
+    try:
+        child.observe(max(0.0, seconds))
+    except OSError:
+        # A missing or full metrics dir must not fail the work the metric describes.
+        log.warning("could not record a metric in %s", multiproc_dir(), exc_info=True)
+
+
+def multiproc_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def add_live_collectors(registry: CollectorRegistry) -> None:
+    """Every process's histograms when they share a dir, else this process's own."""
+    path = multiproc_dir()
+    if path:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        MultiProcessCollector(registry, path=path)
+    else:
+        for histogram in HISTOGRAMS:
+            registry.register(histogram)
+
+
+def prepare_multiproc_dir() -> str | None:
+    """Create the dir and drop files of processes that are gone (a previous start's)."""
+    path = multiproc_dir()
+    if not path:
+        return None
+    Path(path).mkdir(parents=True, exist_ok=True)
+    for db_file in Path(path).glob("*.db"):
+        pid = db_file.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            db_file.unlink(missing_ok=True)
+    return path
+
+
+def mark_process_dead(pid: int) -> None:
+    """gunicorn's child_exit: a dead process's histogram files stay, so no count goes back."""
+    path = multiproc_dir()
+    if path:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_worker_metrics(port: int) -> None:
+    """The worker's own /metrics (WORKER_METRICS_PORT): its histograms, from this process only."""
+    path = multiproc_dir()
+    if path:  # the worker may start before gunicorn has made the dir
+        Path(path).mkdir(parents=True, exist_ok=True)
+    if not port:
+        return
+    host = os.environ.get("BIND_HOST", "0.0.0.0")
+    registry = CollectorRegistry()
+    for histogram in HISTOGRAMS:
+        registry.register(histogram)
+    start_http_server(port, addr=host, registry=registry)
+    log.info("worker metrics at http://%s:%d/metrics", host, port)

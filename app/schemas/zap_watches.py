@@ -1,0 +1,74 @@
+"""The relay's Zap Runs watching API: watches in and out, and its stored view of Zap runs."""
+
+from marshmallow import Schema, fields, validate
+
+from app.schemas.relay import Strict
+from app.schemas.zap_runs import (
+    SEARCH_MAX_LENGTH,
+    ZAP_RUN_STATUSES,
+    BaseMeta,
+    Links,
+    UtcDateTime,
+    ZapRun,
+)
+
+_STATUS = fields.Str(validate=validate.OneOf(ZAP_RUN_STATUSES))
+_ZAP_ID = fields.Int(strict=True, validate=validate.Range(min=1, max=2**63 - 1), allow_none=True)
+
+
+class ZapWatchCreate(Strict):
+    zap_id = _ZAP_ID
+    statuses = fields.List(_STATUS, load_default=list, validate=validate.Length(max=11))
+    search = fields.Str(allow_none=True, validate=validate.Length(min=1, max=SEARCH_MAX_LENGTH))
+    webhook_ids = fields.List(
+        fields.Str(validate=validate.Length(max=36)),
+        load_default=list,
+        validate=validate.Length(max=50),
+    )
+    from_date = UtcDateTime(
+        metadata={"description": "Backfill from here; default: runs from the watch's creation."}
+    )
+    enabled = fields.Bool(load_default=True)
+
+
+class ZapWatchUpdate(Strict):
+    zap_id = _ZAP_ID
+    statuses = fields.List(_STATUS, validate=validate.Length(max=11))
+    search = fields.Str(allow_none=True, validate=validate.Length(min=1, max=SEARCH_MAX_LENGTH))
+    webhook_ids = fields.List(
+        fields.Str(validate=validate.Length(max=36)), validate=validate.Length(max=50)
+    )
+    enabled = fields.Bool()
+
+
+class ZapWatch(Schema):
+    id = fields.Str(required=True)
+    zap_id = fields.Int(allow_none=True)
+    statuses = fields.List(fields.Str())
+    search = fields.Str(allow_none=True)
+    webhook_ids = fields.List(fields.Str())
+    enabled = fields.Bool()
+    from_date = fields.Str(metadata={"description": "High-water mark: the next scan's from_date"})
+    scanning = fields.Bool(metadata={"description": "A scan is part-way through its pages"})
+    scan_offset = fields.Int(allow_none=True)
+    next_poll_at = fields.Str(allow_none=True)
+    last_scan_at = fields.Str(allow_none=True)
+    last_error = fields.Str(allow_none=True)
+    runs_seen = fields.Int()
+    created_at = fields.Str()
+
+
+class ZapWatchList(Schema):
+    data = fields.List(fields.Nested(ZapWatch), required=True)
+
+
+class ZapWatchEnvelope(Schema):
+    data = fields.Nested(ZapWatch, required=True)
+
+
+class StoredZapRunsPage(Schema):
+    """GET /v1/zap-runs: the seed's page shape (one object, not the upstream's array)."""
+
+    links = fields.Nested(Links, required=True)
+    meta = fields.Nested(BaseMeta, required=True)
+    data = fields.List(fields.Nested(ZapRun), required=True)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the relay's own database; run them with `relay db upgrade`."""

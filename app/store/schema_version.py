@@ -1,0 +1,183 @@
+"""The schema's Alembic revision: upgrade the database to head, or refuse to run on a stale one."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, column, inspect, select, table, text
+
+from app.store.engine import build_engine, is_sqlite
+from app.store.legacy_schema import describe_difference, relay_tables_present, table_shapes
+
+# Alembic announces each of its built-in plugins at INFO as it is imported: noise in every log.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from alembic.util import CommandError  # noqa: E402
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The revision whose schema equals what create_all made before migrations existed.
+BASELINE = "0001"
+UPGRADE_HINT = "run `relay db upgrade`"
+# Any constant will do: it only has to be the same in every process that migrates.
+PG_MIGRATION_LOCK = 7_242_017
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at this code's head revision; the message is one line to show."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's settings, built here so no alembic.ini is needed and any cwd works."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    versions = table("alembic_version", column("version_num"))
+    return conn.execute(select(versions.c.version_num)).scalar()
+
+
+def upgrade(target: Engine | str, revision: str = "head") -> str:
+    """Migrate up to `revision`, adopting tables the old create_all made; the revision reached."""
+    with _owned_engine(target) as engine, _migration_connection(engine) as conn:
+        at = current_revision(conn)
+        if at is not None and not _known(at):
+            raise SchemaNotCurrent(_newer_than_code(at))
+        if at is None and relay_tables_present(conn):
+            _adopt_legacy_tables(conn)
+        command.upgrade(alembic_config(conn), revision)
+        return current_revision(conn)
+
+
+def downgrade(target: Engine | str, revision: str) -> str | None:
+    """Migrate down to `revision` ("base": no relay tables left); the revision reached."""
+    with _owned_engine(target) as engine, _migration_connection(engine) as conn:
+        command.downgrade(alembic_config(conn), revision)
+        return current_revision(conn)
+
+
+def check_current(engine: Engine) -> str:
+    """The database's revision when it is head; SchemaNotCurrent with one clear line otherwise."""
+    head = head_revision()
+    with engine.connect() as conn:
+        at = current_revision(conn)
+        legacy = at is None and bool(relay_tables_present(conn))
+    if at == head:
+        return at
+    if legacy:
+        raise SchemaNotCurrent(
+            f"database tables were made before migrations existed (at none, need {head}): "
+            f"{UPGRADE_HINT} to adopt them"
+        )
+    if at is not None and not _known(at):
+        raise SchemaNotCurrent(_newer_than_code(at))
+    raise SchemaNotCurrent(
+        f"database schema is not up to date (at {at or 'none'}, need {head}): {UPGRADE_HINT}"
+    )
+
+
+def check_url(url: str) -> str:
+    """check_current() with a short-lived engine, for a process about to fork."""
+    with _owned_engine(url) as engine:
+        return check_current(engine)
+
+
+def draft_revision(message: str, rev_id: str) -> None:
+    """Write versions/<rev_id>_*.py from what app/store/tables.py has and head lacks; review it."""
+    scratch = build_engine("sqlite://", pool_size=1)
+    try:
+        with _migration_connection(scratch) as conn:
+            command.upgrade(alembic_config(conn), "head")
+            command.revision(alembic_config(conn), message, autogenerate=True, rev_id=rev_id)
+    finally:
+        scratch.dispose()
+
+
+def _adopt_legacy_tables(conn: Connection) -> None:
+    """Stamp the baseline when the tables are exactly its schema, so no data is lost."""
+    found = table_shapes(conn, relay_tables_present(conn))
+    problem = describe_difference(_baseline_shapes(), found)
+    if problem:
+        raise SchemaNotCurrent(
+            f"the database has relay tables but no migration history, and they differ from "
+            f"revision {BASELINE} ({problem}): repair them by hand, then rerun `relay db upgrade`"
+        )
+    command.stamp(alembic_config(conn), BASELINE)
+
+
+def _baseline_shapes():
+    """The baseline's tables, as its migration makes them on a scratch in-memory database."""
+    scratch = build_engine("sqlite://", pool_size=1)
+    quiet = logging.getLogger("alembic")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # the scratch run is not news to whoever reads the log
+    try:
+        with _migration_connection(scratch) as conn:
+            command.upgrade(alembic_config(conn), BASELINE)
+            return table_shapes(conn, set(inspect(conn).get_table_names()) - {"alembic_version"})
+    finally:
+        quiet.setLevel(level)
+        scratch.dispose()
+
+
+def _newer_than_code(at: str) -> str:
+    return (
+        f"database schema is newer than this relay (at {at}, this release knows up to "
+        f"{head_revision()}): deploy the release that migrated it"
+    )
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+@contextlib.contextmanager
+def _owned_engine(target: Engine | str) -> Iterator[Engine]:
+    if isinstance(target, Engine):
+        yield target
+        return
+    engine = build_engine(target, pool_size=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """One transaction for every step, so a failed upgrade leaves the database as it was."""
+    sqlite = is_sqlite(engine)
+    with engine.connect() as conn:
+        if sqlite:
+            # A batch-mode rebuild drops and recreates a table: SQLite's own procedure turns
+            # foreign keys off first, and the pragma is ignored inside a transaction.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    # Two release steps at once (several machines) take turns.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+                yield conn
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the migration left rows with broken references")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that start real processes, print figures and write docs/benchmarks.md."""

@@ -1,0 +1,184 @@
+"""The relay's own poll worker code (poll_one, RateBudget, gateway) run on a virtual clock."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.config import load_settings
+from app.runs.submission import apply_submit_outcome
+from app.services import Services
+from app.store import runs_repo
+from app.store.engine import build_engine, read, write
+from app.store.tables import runs
+from app.upstream import outcomes as oc
+from app.upstream.budget import RateBudget
+from app.upstream.gateway import UpstreamGateway
+from app.worker.tasks import poll_one
+from bench.common import API_KEY, RELAY_SECRET, STORED_ACTION, upgrade_schema
+
+OPEN = ("submitted", "waiting")
+
+
+class VirtualClock:
+    def __init__(self, start: float):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextlib.contextmanager
+def virtual_time(clock: VirtualClock):
+    """Every time.time() in this process reads the virtual clock (the app calls time.time())."""
+    real = time.time
+    time.time = clock
+    try:
+        yield
+    finally:
+        time.time = real
+
+
+class SimulatedUpstream:
+    """GET answers: 202 until a run is done, then 200; the sandbox's fixed-window rate limit."""
+
+    def __init__(self, clock: VirtualClock, ready_at: dict[str, float], limit: int, window: float):
+        self.clock, self.ready_at = clock, ready_at
+        self.limit, self.window = limit, window
+        self.window_start, self.used = None, 0
+        self.gets: Counter[str] = Counter()
+        self.answered_429 = 0
+        self.per_window: Counter[float] = Counter()
+
+    def get_stored_action_run(self, _stored_action_id: str, upstream_run_id: str):
+        now = self.clock()
+        start = math.floor(now / self.window) * self.window
+        if start != self.window_start:
+            self.window_start, self.used = start, 0
+        throttled = self.used >= self.limit
+        self.used += 0 if throttled else 1
+        rate = oc.RateInfo(self.limit, self.limit - self.used, math.ceil(start + self.window))
+        if throttled:
+            self.answered_429 += 1
+            return oc.Throttled(status=429, rate=rate, retry_after=rate.reset_at - now)
+        self.gets[upstream_run_id] += 1
+        self.per_window[start] += 1
+        if now < self.ready_at[upstream_run_id]:
+            return oc.Processing(status=202, rate=rate)
+        body = {"type": "run", "id": upstream_run_id, "status": "success", "errors": []}
+        return oc.Result(status=200, rate=rate, body=body, raw=json.dumps(body))
+
+
+@dataclass
+class SimRun:
+    submit_at: float  # absolute (virtual) time the run was accepted upstream
+    ready_at: float  # absolute time its result exists upstream
+
+
+def simulate(
+    specs: list[SimRun],
+    workdir: Path,
+    grace: float,
+    cap: float = 300.0,
+    get_limit: int = 10**9,
+    window: float = 300.0,
+) -> dict:
+    """Poll every run to its result as one worker would; per-run GETs and detection delays."""
+    db_url = f"sqlite:///{workdir / f'sim-{uuid.uuid4().hex[:8]}.db'}"
+    env = {
+        "ZAPIER_ACCESS_TOKEN": "sim",
+        "ZAPIER_API_BASE": "http://127.0.0.1:9/sandbox",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:9",
+        "DATABASE_URL": db_url,
+        "RELAY_INSTANCE_DIR": str(workdir),
+        "RELAY_API_KEYS": API_KEY,
+        "RELAY_SECRET": RELAY_SECRET,
+        "CALLBACK_GRACE_SECONDS": str(grace),
+        "POLL_MAX_INTERVAL_SECONDS": str(cap),
+        "ZAPIER_GET_LIMIT": str(get_limit),
+    }
+    upgrade_schema(env)
+    settings = load_settings(env)
+    clock = VirtualClock(min(spec.submit_at for spec in specs))
+    ids = [(str(uuid.uuid4()), str(uuid.uuid4())) for _ in specs]
+    upstream = SimulatedUpstream(
+        clock, {up: s.ready_at for (_, up), s in zip(ids, specs, strict=True)}, get_limit, window
+    )
+    engine = build_engine(db_url, pool_size=2)
+    budget = RateBudget(engine, {"get": get_limit, "run": 10**9}, window)
+    services = Services(settings, engine, UpstreamGateway(upstream, budget, engine), budget)
+    started = time.perf_counter()
+    with virtual_time(clock):
+        order = sorted(zip(ids, specs, strict=True), key=lambda pair: pair[1].submit_at)
+        for (run_id, upstream_id), spec in order:
+            clock.now = spec.submit_at
+            _submitted_run(services, run_id, upstream_id)
+        polls = 0
+        while True:
+            while poll_one(services, "sim:0"):
+                polls += 1
+            due = _next_due(engine)
+            if due is None:
+                break
+            clock.now = max(clock.now, due)
+    settled = _settled_at(engine)
+    engine.dispose()
+    per_run = [
+        {
+            "ready_at": spec.ready_at,
+            "delay": settled[run_id] - spec.ready_at,
+            "gets": upstream.gets[up],
+        }
+        for (run_id, up), spec in zip(ids, specs, strict=True)
+    ]
+    return {
+        "runs": per_run,
+        "worker_passes": polls,
+        "answered_429": upstream.answered_429,
+        "max_gets_per_window": max(upstream.per_window.values(), default=0),
+        "gets_per_window": sorted(upstream.per_window.items()),
+        "cpu_seconds": time.perf_counter() - started,
+    }
+
+
+def _submitted_run(services: Services, run_id: str, upstream_id: str) -> None:
+    """A run as trigger_run stores it, then the real code applies upstream's 202 to it."""
+    now = time.time()
+    row = {
+        "id": run_id,
+        "kind": "stored_action",
+        "stored_action_id": STORED_ACTION,
+        "request_json": "{}",
+        "idempotency_id": str(uuid.uuid4()),
+        "metadata_json": "{}",
+        "state": "queued",
+        "created_at": now,
+        "updated_at": now,
+        "next_submit_at": now,
+        "submit_attempts": 0,
+        "poll_count": 0,
+        "not_found_count": 0,
+    }
+    with write(services.engine) as conn:
+        runs_repo.insert_run(conn, row)
+    accepted = oc.Accepted(status=202, upstream_id=upstream_id)
+    apply_submit_outcome(services, row, accepted, now, "sim:0", forward=True)
+
+
+def _next_due(engine) -> float | None:
+    query = select(func.min(runs.c.next_poll_at)).where(runs.c.state.in_(OPEN))
+    with read(engine) as conn:
+        return conn.execute(query).scalar()
+
+
+def _settled_at(engine) -> dict[str, float]:
+    with read(engine) as conn:
+        return dict(conn.execute(select(runs.c.id, runs.c.settled_at)).all())

@@ -1,0 +1,177 @@
+"""docs/benchmarks.md from the result files: environment, summary of targets, one section each."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from sqlalchemy import text
+
+from app.store.engine import build_engine
+from bench import charts, sections
+from bench.common import PG_ADMIN_URL, load_result, quick
+from bench.loadgen import generator_name
+from tests.support.processes import ROOT
+
+DOCS = ROOT / "docs"
+
+METHOD = {
+    "ingest": (
+        "(a) Callback ingest",
+        "Runs already accepted upstream are inserted into a fresh database; the load generator "
+        "then POSTs each run's own signed callback URL (`/callbacks/<run id>/<token>`) with a "
+        "valid `StoredActionResult` body, 16 keep-alive connections, closed loop. Every answer "
+        "counted is a 2xx sent after the callback was validated and committed (with its "
+        "forward's delivery row). The baseline is `bench/bare_app.py`, a Flask app that reads "
+        "the body and answers 204, under the same `deploy/gunicorn.conf.py` (2 gthread workers "
+        "x 8 threads, access log on), measured back to back in each round. No worker process "
+        "runs during the load. A 2 s warm-up precedes each measurement.",
+    ),
+    "latency": (
+        "(b) End-to-end latency",
+        "Real gunicorn web + one `relay worker` + a verifying subscriber. Callback path: the "
+        "bench plays upstream, POSTs each run's callback and times the verified forward's "
+        "arrival at the subscriber (runs started at 25/s, open loop). Poll path: the sandbox "
+        "drops every callback (`callback_drop=1`, runs of 0.5 s), the relay polls after a 1 s "
+        "grace every 1 s (`CALLBACK_GRACE_SECONDS=1`, `POLL_MAX_INTERVAL_SECONDS=1`); "
+        "'result ready' is the sandbox's planned `done_at`. Rate budgets are lifted here: "
+        "(c) and (d) measure them.",
+    ),
+    "polling": (
+        "(c) Polling efficiency under 100% callback loss",
+        "**Simulated, not in real time.** A 10-minute run set in real time does not fit in "
+        "`make bench`, so `bench/polling_sim.py` drives the relay's own code - "
+        "`app.worker.tasks.poll_one`, `apply_submit_outcome`, the `UpstreamGateway`, "
+        "`RateBudget` and `next_poll_delay`, on a real SQLite database - with `time.time()` "
+        "replaced by a virtual clock, against a simulated upstream that answers 202 until a "
+        "run's result is ready, then 200, with the sandbox's fixed-window rate limit and "
+        "`X-RateLimit-*` headers. One worker thread; processing takes no virtual time. "
+        "Relay settings are the defaults (`CALLBACK_GRACE_SECONDS=60`, "
+        "`POLL_MAX_INTERVAL_SECONDS=300`). The naive poller GETs every 5 s from submission. "
+        "Detection delay = result known by the poller - result ready upstream. A short "
+        "real-time run (real worker + sandbox, `callback_drop=1`, 1-30 s runs, grace 5 s) is "
+        "then replayed through the simulation with the same submission and ready times, to "
+        "check the two agree.",
+    ),
+    "burst": (
+        "(d) Trigger burst",
+        "Triggers sent at once by 64 client threads to the real relay (gunicorn + one worker) "
+        "against the sandbox, with callbacks on. **Time is compressed:** upstream's window is "
+        "shortened through the sandbox's `window_seconds` knob and the relay's "
+        "`ZAPIER_RATE_WINDOW_SECONDS`, while both limits stay at 200 run POSTs per window; "
+        "five 300 s windows do not fit in `make bench`. Counted by the sandbox: run POSTs "
+        "admitted per window and 429s; by the subscriber: forwards per run.",
+    ),
+    "memory": (
+        "(e) Memory",
+        "Runs triggered through the real relay (8 clients), submitted to the sandbox (0.05 s "
+        "runs, callbacks on), called back and forwarded to a verifying subscriber. RSS "
+        "(`VmRSS` of `/proc/<pid>/status`) of both gunicorn workers, of the `relay worker` "
+        "and, for reference, of the sandbox, sampled whenever every run so far has been "
+        "forwarded. Rate budgets are lifted here.",
+    ),
+}
+RENDER = {
+    "ingest": (sections.ingest, charts.ingest),
+    "latency": (sections.latency, charts.latency),
+    "polling": (sections.polling, charts.polling),
+    "burst": (sections.burst, charts.burst),
+    "memory": (sections.memory, charts.memory),
+}
+
+
+def _run(*args: str) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    except OSError:
+        return "n/a"
+
+
+def environment() -> dict:
+    try:
+        engine = build_engine(PG_ADMIN_URL, pool_size=1)
+        with engine.connect() as conn:
+            postgres = conn.execute(text("SHOW server_version")).scalar()
+        engine.dispose()
+    except Exception as err:  # reported, not fatal: the PostgreSQL figures will say why
+        postgres = f"unreachable ({type(err).__name__})"
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    dirty = " + uncommitted changes" if _run("git", "status", "--porcelain") else ""
+    return {
+        "report written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgres": postgres,
+        "packages": ", ".join(
+            f"{p} {version(p)}" for p in ("flask", "gunicorn", "SQLAlchemy", "psycopg")
+        ),
+        "load_generator": f"{generator_name()} ({_run('wrk', '-v').splitlines()[0]})"
+        if generator_name() == "wrk"
+        else "Python threads (wrk not installed)",
+        "commit": _run("git", "rev-parse", "--short", "HEAD") + dirty,
+        "quick": quick(),
+        "load_before": os.getloadavg(),
+    }
+
+
+def write(env: dict, timings: dict[str, dict]) -> Path:
+    DOCS.mkdir(exist_ok=True)
+    summary_rows, body = [], []
+    for name, (title, method) in METHOD.items():
+        body += [f"## {title}", "", method, ""]
+        data, timing = load_result(name), timings.get(name, {})
+        if data is None or timing.get("failed"):
+            body += [f"**Did not complete** ({timing.get('failed', 'no result file')}).", ""]
+            summary_rows.append([title, "did not complete", "**missed**"])
+            continue
+        try:
+            lines, verdicts = RENDER[name][0](data)
+            plots = RENDER[name][1](data, DOCS)
+        except (KeyError, TypeError, ValueError) as err:
+            body += [f"**Result file unreadable** ({err!r}): run `make bench` again.", ""]
+            summary_rows.append([title, "result file unreadable", "**missed**"])
+            continue
+        body += lines
+        body += [f"![{title}]({png})" for png in ([plots] if isinstance(plots, str) else plots)]
+        began = timing.get("started", "n/a")
+        body += ["", f"Started {began}, wall time {timing.get('seconds', 0):.0f} s.", ""]
+        summary_rows += verdicts
+    env["load_after"] = os.getloadavg()
+    head = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`bench/run_all.py`); do not edit by hand. "
+        + (
+            "**Quick smoke run (BENCH_QUICK=1): small samples, not the reference figures.**"
+            if env["quick"]
+            else "Full run."
+        ),
+        "",
+        "## Environment",
+        "",
+        *sections.table(["what", "value"], [[k, v] for k, v in env.items() if k != "quick"]),
+        "The machine is shared (other engineers run tests on it), so absolute figures are noisy;"
+        " each ratio compares runs made back to back in the same session.",
+        "",
+        "## Targets",
+        "",
+        *sections.table(["target", "figure", "verdict"], summary_rows),
+    ]
+    path = DOCS / "benchmarks.md"
+    path.write_text("\n".join(head + body).rstrip() + "\n")
+    return path

@@ -1,0 +1,302 @@
+"""The markdown of each benchmark's section; each returns (lines, verdicts for the summary)."""
+
+from __future__ import annotations
+
+
+def f(value, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def ingest(d: dict) -> tuple[list[str], list[list]]:
+    rows, ratios, lost = [], [], 0
+    for index, row in enumerate(d["rounds"], 1):
+        bare = row["bare"]["rate"]
+        for target in ("bare", "sqlite", "postgres"):
+            fig = row[target]
+            ratio = fig["rate"] / bare
+            if target == "sqlite":
+                ratios.append(ratio)
+            held = fig.get("durability")
+            lost += held["lost"] if held else 0
+            kept = f"{held['stored']:,} stored / {held['acked']:,} acked" if held else "-"
+            rows.append(
+                [
+                    index,
+                    target,
+                    f(fig["rate"]),
+                    f"{ratio:.0%}",
+                    f(fig["p50_ms"], 1),
+                    f(fig["p99_ms"], 1),
+                    kept,
+                ]
+            )
+    lines = table(
+        ["round", "app", "callbacks/s", "vs bare", "p50 ms", "p99 ms", "durability"], rows
+    )
+    mean = sum(ratios) / len(ratios)
+    verdicts = [
+        [
+            "(a) ingest >= 70% of bare Flask, SQLite",
+            f"{mean:.0%} (mean of rounds)",
+            verdict(mean >= 0.70),
+        ],
+        ["(a) acknowledged callbacks lost", f"{lost}", verdict(lost == 0)],
+    ]
+    return lines, verdicts
+
+
+def latency(d: dict) -> tuple[list[str], list[list]]:
+    rows = []
+    for key, label in (
+        ("callback", "callback path, SQLite (defaults)"),
+        ("callback_fast", "callback path, SQLite, WORKER_IDLE_SECONDS=0.02"),
+        ("callback_postgres", "callback path, PostgreSQL (defaults)"),
+    ):
+        if key in d:
+            s, st = d[key]["forward_ms"], d[key]
+            rows.append(
+                [
+                    label,
+                    s["n"],
+                    f(s["p50"], 1),
+                    f(s["p99"], 1),
+                    f(s["max"], 1),
+                    f(st["ack_ms"]["p50"], 1),
+                    f(st["stored_to_attempt_ms"]["p50"], 1),
+                ]
+            )
+    poll = d["poll"]
+    for key, label in (
+        ("ready_to_forward_ms", "poll path: result ready -> forward"),
+        ("poll_answer_to_forward_ms", "poll path: poll answered -> forward"),
+    ):
+        s = poll[key]
+        rows.append([label, s["n"], f(s["p50"], 1), f(s["p99"], 1), f(s["max"], 1), "-", "-"])
+    lines = table(
+        [
+            "path",
+            "runs",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "callback ack p50 ms",
+            "stored -> worker picks up p50 ms",
+        ],
+        rows,
+    )
+    p99 = d["callback"]["forward_ms"]["p99"]
+    dupes = sum(
+        sum(d[k]["duplicates"].values())
+        for k in d
+        if isinstance(d[k], dict) and "duplicates" in d[k]
+    )
+    verdicts = [
+        ["(b) callback path p99 < 100 ms (SQLite, defaults)", f"{f(p99)} ms", verdict(p99 < 100)]
+    ]
+    if "callback_postgres" in d:
+        pg = d["callback_postgres"]["forward_ms"]["p99"]
+        verdicts.append(["(b) same on PostgreSQL", f"{f(pg)} ms", verdict(pg < 100)])
+    verdicts.append(
+        [
+            "(b) forwards lost or duplicated",
+            f"{dupes} duplicated, 0 lost (every run's forward arrived)",
+            verdict(dupes == 0),
+        ]
+    )
+    return lines, verdicts
+
+
+def polling(d: dict) -> tuple[list[str], list[list]]:
+    rows = []
+    for key, label in (
+        ("log", "durations log-spread 1 s-10 min"),
+        ("even", "durations evenly spread 1 s-10 min"),
+    ):
+        r, n = d[key]["relay"], d[key]["naive"]
+        rows.append(
+            [
+                label,
+                f(r["gets_per_run"], 2),
+                f(n["gets_per_run"], 2),
+                f"{d[key]['gets_ratio']:.2f}",
+                f(r["delay_median"], 1),
+                f(n["delay_median"], 1),
+                f(r["delay"]["max"], 1),
+                f(n["delay"]["max"], 1),
+            ]
+        )
+    lines = table(
+        [
+            "run set",
+            "relay GETs/run",
+            "naive GETs/run",
+            "GET ratio",
+            "relay median delay s",
+            "naive median delay s",
+            "relay max s",
+            "naive max s",
+        ],
+        rows,
+    )
+    lines += [
+        "Trade-off (same log-spread runs): mean GETs per run against median detection "
+        "delay, for other graces (relay) and intervals (naive):",
+        "",
+    ]
+    lines += table(
+        ["poller", "setting", "GETs/run", "median delay s"],
+        [
+            [p["who"], p["label"], f(p["gets_per_run"], 2), f(p["delay_median"], 1)]
+            for p in d["sweep"]
+        ],
+    )
+    b = d["budget"]
+    lines += table(
+        ["1,000 pending at once, 600 GETs / 300 s", "with the budget", "budget lifted (same runs)"],
+        [
+            [
+                "GETs per run",
+                f(b["with_budget"]["gets_per_run"], 2),
+                f(b["without_budget"]["gets_per_run"], 2),
+            ],
+            [
+                "median delay s",
+                f(b["with_budget"]["delay_median"], 1),
+                f(b["without_budget"]["delay_median"], 1),
+            ],
+            [
+                "worst-case delay s",
+                f(b["with_budget"]["delay"]["max"], 1),
+                f(b["without_budget"]["delay"]["max"], 1),
+            ],
+            ["most GETs in one window", b["max_gets_per_window"], "-"],
+            ["upstream 429s", b["answered_429"], "-"],
+        ],
+    )
+    live = d["live"]["comparison"]
+    lag = live["delay_real_minus_sim_s"]
+    lines += table(
+        ["real-time cross-check", "value"],
+        [
+            ["runs (1-30 s, callbacks dropped, grace 5 s)", d["live"]["runs"]],
+            ["upstream GETs, real / simulated", f"{live['gets_real']} / {live['gets_sim']}"],
+            ["runs whose GET count differs", live["runs_with_other_gets"]],
+            [
+                "detection delay, real minus simulated: p50 / max s",
+                f"{f(lag['p50'], 2)} / {f(lag['max'], 2)}",
+            ],
+        ],
+    )
+    log = d["log"]
+    met = (
+        log["gets_ratio"] <= 1 / 3 and log["relay"]["delay_median"] <= log["naive"]["delay_median"]
+    )
+    verdicts = [
+        [
+            "(c) <= 1/3 of the naive GETs at equal or better median delay",
+            f"{log['gets_ratio']:.2f} of the GETs, median delay "
+            f"{f(log['relay']['delay_median'], 1)} s vs {f(log['naive']['delay_median'], 1)} s",
+            verdict(met),
+        ],
+        [
+            "(c) 1,000 pending runs: zero upstream 429s",
+            f"{b['answered_429']} (max {b['max_gets_per_window']} GETs in a window)",
+            verdict(b["answered_429"] == 0),
+        ],
+        [
+            "(c) 1,000 pending runs: worst-case detection delay",
+            f"{f(b['with_budget']['delay']['max'], 1)} s",
+            "reported",
+        ],
+    ]
+    return lines, verdicts
+
+
+def burst(d: dict) -> tuple[list[str], list[list]]:
+    all_202 = d["statuses"] == {"202": d["triggers"]}
+    within = d["upstream_max_per_window"] <= d["run_limit"] and d["upstream_429"] == 0
+    lost = d["forwards_missing"] + (d["triggers"] - d["upstream_runs"])
+    twice = sum(d["upstream_admitted_per_window"]) - d["triggers"] + sum(d["duplicates"].values())
+    a = d["answer_ms"]
+    rows = [
+        ["answers", ", ".join(f"{n} x {s}" for s, n in d["statuses"].items())],
+        ["answer time p50 / p99 / max ms", f"{f(a['p50'])} / {f(a['p99'])} / {f(a['max'])}"],
+        ["all answered after", f"{f(d['all_answered_s'], 1)} s"],
+        ["run POSTs admitted upstream per window", str(d["upstream_admitted_per_window"])],
+        ["upstream 429s", d["upstream_429"]],
+        ["last run submitted after", f"{f(d['last_submitted_s'], 1)} s"],
+        ["relay runs by state", str(d["relay_states"])],
+        ["runs forwarded / missing", f"{d['forwarded_runs']} / {d['forwards_missing']}"],
+        ["duplicate forwards", str(d["duplicates"])],
+    ]
+    verdicts = [
+        [
+            "(d) every trigger answered 202",
+            f"{f(d['all_answered_s'], 1)} s for all {d['triggers']}, p99 {f(a['p99'])} ms",
+            verdict(all_202),
+        ],
+        [
+            "(d) submitted within the budget",
+            f"max {d['upstream_max_per_window']} per window, {d['upstream_429']} 429s",
+            verdict(within),
+        ],
+        [
+            "(d) none lost, none twice",
+            f"{lost} lost, {twice} twice",
+            verdict(not lost and not twice),
+        ],
+    ]
+    return table(["trigger burst", "value"], rows), verdicts
+
+
+def memory(d: dict) -> tuple[list[str], list[list]]:
+    rows = [
+        [
+            name,
+            f(g["first_mib"], 1),
+            f(g["last_mib"], 1),
+            f(g["growth_mib"], 1),
+            f"{g['growth_percent']:.1f}%",
+            f(g["mib_per_1000_runs"], 2),
+        ]
+        for name, g in d["growth"].items()
+    ]
+    lines = table(
+        [
+            "process",
+            f"RSS after {d['checkpoint_every']:,} runs MiB",
+            f"RSS after {d['runs']:,} runs MiB",
+            "growth MiB",
+            "growth",
+            "slope MiB / 1,000 runs",
+        ],
+        rows,
+    )
+    relay = {k: g for k, g in d["growth"].items() if k != "sandbox"}
+    flat = all(g["flat"] for g in relay.values())
+    worst = max(relay.values(), key=lambda g: g["growth_percent"])
+    dupes = sum(d["duplicates"].values())
+    lost = d["runs"] - d["forwarded_runs"]
+    verdicts = [
+        [
+            "(e) RSS flat (< 5% growth, web workers and worker)",
+            f"largest growth {worst['growth_percent']:.1f}% ({f(worst['growth_mib'], 1)} MiB)",
+            verdict(flat),
+        ],
+        [
+            f"(e) {d['runs']:,} runs: lost / duplicated forwards",
+            f"{lost} / {dupes}",
+            verdict(lost == 0 and dupes == 0),
+        ],
+    ]
+    return lines, verdicts
