@@ -6,16 +6,23 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
-DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+from app.config_values import (
+    DEFAULT_RETRY_SCHEDULE,
+    ConfigError,
+    env_flag,
+    env_list,
+    env_number,
+    env_text,
+    http_url,
+    looks_public_https,
+    retry_schedule,
+    whsec_secret,
+)
+
 # Fixed, loudly logged development defaults: sandbox mode only, never in live mode.
 SANDBOX_RELAY_SECRET = "sandbox-relay-secret-not-for-production"  # noqa: S105
 SANDBOX_FORWARD_SECRET = "whsec_c2FuZGJveC1mb3J3YXJkLXNlY3JldC0wMDAwMDA="  # noqa: S105
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -66,100 +73,36 @@ class Settings:
         return self.sandbox and not self.relay_api_keys
 
 
-def _text(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _number(env, name, default, kind=float, minimum=0):
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a {kind.__name__} >= {minimum}, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name}: expected a {kind.__name__} >= {minimum}, got {raw!r}")
-    return value
-
-
-def _flag(env, name, default=False) -> bool:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
-
-
-def _http_url(name: str, raw: str) -> str:
-    parsed = urlparse(raw)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"{name}: expected an http(s) URL, got {raw!r}")
-    return raw.rstrip("/")
-
-
-def _list(env, name) -> tuple[str, ...]:
-    raw = _text(env, name) or ""
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _schedule(env) -> tuple[int, ...]:
-    items = _list(env, "FORWARD_RETRY_SCHEDULE")
-    if not items:
-        return DEFAULT_RETRY_SCHEDULE
-    try:
-        schedule = tuple(int(item) for item in items)
-    except ValueError:
-        schedule = ()
-    if not schedule or any(step < 0 for step in schedule):
-        raise ConfigError(
-            "FORWARD_RETRY_SCHEDULE: expected comma-separated whole seconds, e.g. 5,300,1800"
-        )
-    return schedule
-
-
-def _forward_secret(raw: str | None, name: str) -> str | None:
-    if raw is None:
-        return None
-    if not raw.startswith("whsec_") or len(raw) < 16:
-        raise ConfigError(f"{name}: expected a Standard Webhooks secret starting with whsec_")
-    return raw
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment (or a given mapping) into Settings."""
     env = os.environ if env is None else env
-    port = _number(env, "PORT", 8000, int, 1)
-    token = _text(env, "ZAPIER_ACCESS_TOKEN")
+    port = env_number(env, "PORT", 8000, int, 1)
+    token = env_text(env, "ZAPIER_ACCESS_TOKEN")
     sandbox = token is None
     warnings: list[str] = []
 
-    public = _text(env, "PUBLIC_BASE_URL")
+    public = env_text(env, "PUBLIC_BASE_URL")
     if public is None:
         if not sandbox:
             raise ConfigError(
                 "PUBLIC_BASE_URL: required in live mode (the relay's public https URL)"
             )
         public = f"http://127.0.0.1:{port}"
-    public = _http_url("PUBLIC_BASE_URL", public)
-    if not sandbox and not _looks_public_https(public):
+    public = http_url("PUBLIC_BASE_URL", public)
+    if not sandbox and not looks_public_https(public):
         warnings.append(
             "PUBLIC_BASE_URL is not a public https URL: Zapier refuses such callback URLs (400)"
         )
 
-    api_base = _text(env, "ZAPIER_API_BASE")
+    api_base = env_text(env, "ZAPIER_API_BASE")
     if api_base is None:
         api_base = f"{public}/sandbox" if sandbox else "https://api.zapier.com"
-    api_base = _http_url("ZAPIER_API_BASE", api_base)
+    api_base = http_url("ZAPIER_API_BASE", api_base)
 
-    keys = _list(env, "RELAY_API_KEYS")
+    keys = env_list(env, "RELAY_API_KEYS")
     if not sandbox and not keys:
         raise ConfigError("RELAY_API_KEYS: required in live mode (comma-separated client keys)")
-    secret = _text(env, "RELAY_SECRET")
+    secret = env_text(env, "RELAY_SECRET")
     if secret is None:
         if not sandbox:
             raise ConfigError("RELAY_SECRET: required in live mode (a long random string)")
@@ -167,20 +110,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     elif len(secret) < 16:
         raise ConfigError("RELAY_SECRET: expected at least 16 characters")
 
-    forward_urls = tuple(_http_url("FORWARD_URLS", url) for url in _list(env, "FORWARD_URLS"))
-    forward_secret = _forward_secret(_text(env, "FORWARD_SECRET"), "FORWARD_SECRET")
+    forward_urls = tuple(http_url("FORWARD_URLS", url) for url in env_list(env, "FORWARD_URLS"))
+    forward_secret = whsec_secret(env_text(env, "FORWARD_SECRET"), "FORWARD_SECRET")
     if forward_secret is None and sandbox:
         forward_secret = SANDBOX_FORWARD_SECRET
     if forward_urls and forward_secret is None:
         raise ConfigError("FORWARD_SECRET: required with FORWARD_URLS (a whsec_... secret)")
 
-    jwks = _text(env, "ZAPIER_CALLBACK_JWKS_URL")
-    instance = Path(_text(env, "RELAY_INSTANCE_DIR") or Path.cwd() / "instance")
-    database_url = _text(env, "DATABASE_URL") or f"sqlite:///{instance / 'relay.db'}"
+    jwks = env_text(env, "ZAPIER_CALLBACK_JWKS_URL")
+    instance = Path(env_text(env, "RELAY_INSTANCE_DIR") or Path.cwd() / "instance")
+    database_url = env_text(env, "DATABASE_URL") or f"sqlite:///{instance / 'relay.db'}"
     if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL: expected sqlite:///path or postgresql://...")
     is_sqlite = database_url.startswith("sqlite")
-    sandbox_db = _text(env, "SANDBOX_DATABASE_URL") or f"sqlite:///{instance / 'sandbox.db'}"
+    sandbox_db = env_text(env, "SANDBOX_DATABASE_URL") or f"sqlite:///{instance / 'sandbox.db'}"
 
     return Settings(
         port=port,
@@ -193,42 +136,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         forward_urls=forward_urls,
         forward_secret=forward_secret,
         # The sandbox demo forwards to a receiver on loopback; live mode guards by default.
-        forward_allow_private=_flag(env, "FORWARD_ALLOW_PRIVATE", default=sandbox),
-        forward_retry_schedule=_schedule(env),
-        forward_timeout_seconds=_number(env, "FORWARD_TIMEOUT_SECONDS", 15.0, float, 0.1),
-        callback_grace_seconds=_number(env, "CALLBACK_GRACE_SECONDS", 60.0),
-        poll_max_interval_seconds=_number(env, "POLL_MAX_INTERVAL_SECONDS", 300.0, float, 0.1),
-        run_max_age_seconds=_number(env, "RUN_MAX_AGE_SECONDS", 604800.0, float, 1),
-        zapier_get_limit=_number(env, "ZAPIER_GET_LIMIT", 600, int, 1),
-        zapier_run_limit=_number(env, "ZAPIER_RUN_LIMIT", 200, int, 1),
-        zapier_rate_window_seconds=_number(env, "ZAPIER_RATE_WINDOW_SECONDS", 300.0, float, 1),
-        zapier_callback_jwks_url=_http_url("ZAPIER_CALLBACK_JWKS_URL", jwks) if jwks else None,
-        max_body_bytes=_number(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, int, 1024),
-        worker_threads=_number(env, "WORKER_THREADS", 4, int, 1),
-        worker_lease_seconds=_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
+        forward_allow_private=env_flag(env, "FORWARD_ALLOW_PRIVATE", default=sandbox),
+        forward_retry_schedule=retry_schedule(env),
+        forward_timeout_seconds=env_number(env, "FORWARD_TIMEOUT_SECONDS", 15.0, float, 0.1),
+        callback_grace_seconds=env_number(env, "CALLBACK_GRACE_SECONDS", 60.0),
+        poll_max_interval_seconds=env_number(env, "POLL_MAX_INTERVAL_SECONDS", 300.0, float, 0.1),
+        run_max_age_seconds=env_number(env, "RUN_MAX_AGE_SECONDS", 604800.0, float, 1),
+        zapier_get_limit=env_number(env, "ZAPIER_GET_LIMIT", 600, int, 1),
+        zapier_run_limit=env_number(env, "ZAPIER_RUN_LIMIT", 200, int, 1),
+        zapier_rate_window_seconds=env_number(env, "ZAPIER_RATE_WINDOW_SECONDS", 300.0, float, 1),
+        zapier_callback_jwks_url=http_url("ZAPIER_CALLBACK_JWKS_URL", jwks) if jwks else None,
+        max_body_bytes=env_number(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, int, 1024),
+        worker_threads=env_number(env, "WORKER_THREADS", 4, int, 1),
+        worker_lease_seconds=env_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
         # PostgreSQL wakes idle workers with NOTIFY, so they can look less often on their own.
-        worker_idle_seconds=_number(
+        worker_idle_seconds=env_number(
             env, "WORKER_IDLE_SECONDS", 0.2 if is_sqlite else 2.0, float, 0.01
         ),
         sandbox_database_url=sandbox_db,
-        trusted_proxies=_number(env, "TRUSTED_PROXIES", 0, int, 0),
-        v2_callbacks=_flag(env, "V2_CALLBACKS"),
-        worker_metrics_port=_number(env, "WORKER_METRICS_PORT", 0, int, 0),
-        zap_watch_interval_seconds=_number(env, "ZAP_WATCH_INTERVAL_SECONDS", 60.0, float, 1),
+        trusted_proxies=env_number(env, "TRUSTED_PROXIES", 0, int, 0),
+        v2_callbacks=env_flag(env, "V2_CALLBACKS"),
+        worker_metrics_port=env_number(env, "WORKER_METRICS_PORT", 0, int, 0),
+        zap_watch_interval_seconds=env_number(env, "ZAP_WATCH_INTERVAL_SECONDS", 60.0, float, 1),
         warnings=tuple(warnings),
     )
-
-
-def _looks_public_https(url: str) -> bool:
-    import ipaddress
-
-    parsed = urlparse(url)
-    if parsed.scheme != "https":
-        return False
-    host = parsed.hostname or ""
-    if host == "localhost" or host.endswith((".local", ".internal", ".localhost")):
-        return False
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        return True

@@ -21,12 +21,14 @@ class Services:
     engine: Engine
     gateway: object
     budget: object
+    grace: object  # app.runs.grace.CallbackGrace
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 def build_services(settings: Settings, pool_size: int = 10) -> Services:
+    from app.runs.grace import CallbackGrace
     from app.upstream.budget import RateBudget
     from app.upstream.client import UpstreamClient
     from app.upstream.gateway import UpstreamGateway
@@ -45,7 +47,9 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
         window_seconds=settings.zapier_rate_window_seconds,
     )
     client = UpstreamClient(settings.zapier_api_base, settings.zapier_access_token or "sandbox")
-    return Services(settings, engine, UpstreamGateway(client, budget, engine), budget)
+    gateway = UpstreamGateway(client, budget, engine)
+    grace = CallbackGrace(engine, settings.callback_grace_seconds)
+    return Services(settings, engine, gateway, budget, grace)
 
 
 class _LazyServices:

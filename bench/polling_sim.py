@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.config import load_settings
+from app.runs.grace import CallbackGrace
 from app.runs.submission import apply_submit_outcome
 from app.services import Services
 from app.store import runs_repo
@@ -114,7 +115,9 @@ def simulate(
     )
     engine = build_engine(db_url, pool_size=2)
     budget = RateBudget(engine, {"get": get_limit, "run": 10**9}, window)
-    services = Services(settings, engine, UpstreamGateway(upstream, budget, engine), budget)
+    gateway = UpstreamGateway(upstream, budget, engine)
+    grace = CallbackGrace(engine, settings.callback_grace_seconds)
+    services = Services(settings, engine, gateway, budget, grace)
     started = time.perf_counter()
     with virtual_time(clock):
         order = sorted(zip(ids, specs, strict=True), key=lambda pair: pair[1].submit_at)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 POLL_BASE_SECONDS = 5.0
+# Polls at the base interval before backing off: most runs end within their first minute, and
+# close watching there is what keeps detection quick (see docs/benchmarks.md, section c).
+POLL_FAST_POLLS = 6
 SUBMIT_BASE_SECONDS = 2.0
 SUBMIT_MAX_SECONDS = 300.0
 
 
 def next_poll_delay(poll_count: int, cap: float) -> float:
-    """5 s, 10 s, 20 s ... up to `cap` (POLL_MAX_INTERVAL_SECONDS)."""
-    return min(cap, POLL_BASE_SECONDS * 2 ** min(poll_count, 20))
+    """After `poll_count` polls: 5 s six times, then 10 s, 20 s, 40 s ... up to `cap`."""
+    if poll_count < POLL_FAST_POLLS:
+        return min(cap, POLL_BASE_SECONDS)
+    return min(cap, POLL_BASE_SECONDS * 2 ** min(poll_count - POLL_FAST_POLLS + 1, 20))
 
 
 def next_submit_delay(attempts: int) -> float:

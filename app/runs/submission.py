@@ -38,7 +38,8 @@ def calls_back(run: dict, settings) -> bool:
 
 def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, forward: bool):
     """Write what the submission's answer means; returns the run as stored afterwards."""
-    settings = services.settings
+    # Read before the write transaction: the grace may query recent runs.
+    poll_in = first_poll_delay(run, services) if isinstance(outcome, oc.Accepted) else None
     with write(services.engine) as conn:
         if isinstance(outcome, oc.Accepted):
             moved = runs_repo.move_run(
@@ -49,8 +50,9 @@ def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, f
                 submitted_at=now,
                 updated_at=now,
                 next_submit_at=None,
-                next_poll_at=now + first_poll_delay(run, settings),
+                next_poll_at=now + poll_in,
                 submit_attempts=run["submit_attempts"] + 1,
+                reason=None,
             )
             if not moved:  # a callback got here first: keep its state, note the submission
                 runs_repo.update_run(
@@ -85,10 +87,12 @@ def apply_submit_outcome(services, run: dict, outcome, now: float, owner: str, f
         return runs_repo.get_run(conn, run["id"])
 
 
-def first_poll_delay(run: dict, settings) -> float:
-    """A run that calls back is polled after the grace; a v2 run without callbacks soon."""
+def first_poll_delay(run: dict, services) -> float:
+    """A run that calls back is polled after the grace (shortened while callbacks go missing);
+    a v2 run without callbacks soon."""
+    settings = services.settings
     if calls_back(run, settings):
-        return settings.callback_grace_seconds
+        return services.grace.seconds(run["kind"])
     return next_poll_delay(0, settings.poll_max_interval_seconds)
 
 

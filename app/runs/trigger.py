@@ -71,6 +71,9 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
         "poll_count": 0,
         "not_found_count": 0,
         "throttle_count": 0,
+        # Said until the submission's answer is written: a web process killed mid-request
+        # leaves a run that explains itself, and a worker takes it when the lease lapses.
+        "reason": "being submitted upstream",
         # Held while this request submits, so a worker does not submit it at the same time.
         "lease_until": now + TRIGGER_LEASE_SECONDS,
         "lease_owner": owner,

@@ -200,4 +200,3 @@ zap_run_events = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("zap_run_id", "status", name="uq_zap_run_event"),
 )
-

@@ -78,7 +78,7 @@ class Client:
                     headers={"Authorization": f"Bearer {API_KEY}"},
                     timeout=30,
                 )
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                 with self.lock:
                     self.connection_errors += 1  # the web worker died under this request
                 return None

@@ -23,9 +23,11 @@ def test_callback_tokens_are_per_run_and_per_secret():
     assert not token_matches("secret-one-0123456789", "run-1", a[:-1] + "x")
 
 
-def test_poll_backoff_grows_to_the_cap():
-    delays = [next_poll_delay(n, 300) for n in range(10)]
-    assert delays[:4] == [5, 10, 20, 40] and max(delays) == 300 and delays == sorted(delays)
+def test_poll_backoff_watches_closely_first_then_grows_to_the_cap():
+    delays = [next_poll_delay(n, 300) for n in range(14)]
+    assert delays[:9] == [5, 5, 5, 5, 5, 5, 10, 20, 40]
+    assert max(delays) == 300 and delays == sorted(delays)
+    assert next_poll_delay(0, 2) == 2  # the cap wins from the start
 
 
 def test_delivery_schedule_then_give_up():
