@@ -59,10 +59,10 @@ def polling(data: dict, out: Path) -> list[str]:
     durations = [r["duration"] for r in runs]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.plot(durations, [r["naive_gets"] for r in runs], label="naive, every 5 s")
-    left.plot(durations, [r["relay_gets"] for r in runs], label="relay (defaults)")
+    left.plot(durations, [r["relay_gets"] for r in runs], label="relay, learned grace")
     left.set_ylabel("upstream GETs per run")
     right.plot(durations, [r["naive_delay"] for r in runs], ".", ms=3, label="naive, every 5 s")
-    right.plot(durations, [r["relay_delay"] for r in runs], ".", ms=3, label="relay (defaults)")
+    right.plot(durations, [r["relay_delay"] for r in runs], ".", ms=3, label="relay, learned grace")
     right.set_ylabel("detection delay (s)")
     for ax in (left, right):
         ax.set_xscale("log")

@@ -11,18 +11,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.config import load_settings
-from app.runs.grace import CallbackGrace
 from app.runs.submission import apply_submit_outcome
-from app.services import Services
+from app.services import build_services
 from app.store import runs_repo
-from app.store.engine import build_engine, read, write
+from app.store.engine import read, write
 from app.store.tables import runs
 from app.upstream import outcomes as oc
-from app.upstream.budget import RateBudget
-from app.upstream.gateway import UpstreamGateway
 from app.worker.tasks import poll_one
 from bench.common import API_KEY, RELAY_SECRET, STORED_ACTION, upgrade_schema
 
@@ -91,8 +88,13 @@ def simulate(
     cap: float = 300.0,
     get_limit: int = 10**9,
     window: float = 300.0,
+    lost_history: bool = False,
 ) -> dict:
-    """Poll every run to its result as one worker would; per-run GETs and detection delays."""
+    """Poll every run to its result as one worker would; per-run GETs and detection delays.
+
+    `lost_history`: the store already holds runs settled by polls, as after callbacks have gone
+    missing for a while, so the relay's adaptive grace has shrunk (steady state under loss).
+    """
     db_url = f"sqlite:///{workdir / f'sim-{uuid.uuid4().hex[:8]}.db'}"
     env = {
         "ZAPIER_ACCESS_TOKEN": "sim",
@@ -105,21 +107,21 @@ def simulate(
         "CALLBACK_GRACE_SECONDS": str(grace),
         "POLL_MAX_INTERVAL_SECONDS": str(cap),
         "ZAPIER_GET_LIMIT": str(get_limit),
+        "ZAPIER_RUN_LIMIT": str(10**9),
+        "ZAPIER_RATE_WINDOW_SECONDS": str(window),
     }
     upgrade_schema(env)
-    settings = load_settings(env)
     clock = VirtualClock(min(spec.submit_at for spec in specs))
     ids = [(str(uuid.uuid4()), str(uuid.uuid4())) for _ in specs]
-    upstream = SimulatedUpstream(
-        clock, {up: s.ready_at for (_, up), s in zip(ids, specs, strict=True)}, get_limit, window
-    )
-    engine = build_engine(db_url, pool_size=2)
-    budget = RateBudget(engine, {"get": get_limit, "run": 10**9}, window)
-    gateway = UpstreamGateway(upstream, budget, engine)
-    grace = CallbackGrace(engine, settings.callback_grace_seconds)
-    services = Services(settings, engine, gateway, budget, grace)
+    ready = {up: spec.ready_at for (_, up), spec in zip(ids, specs, strict=True)}
+    upstream = SimulatedUpstream(clock, ready, get_limit, window)
     started = time.perf_counter()
     with virtual_time(clock):
+        # The relay's own services; only the HTTP client underneath the gateway is simulated.
+        services = build_services(load_settings(env), pool_size=2)
+        services.gateway.client = upstream
+        if lost_history:
+            _polled_history(services, clock.now - 3600.0)
         order = sorted(zip(ids, specs, strict=True), key=lambda pair: pair[1].submit_at)
         for (run_id, upstream_id), spec in order:
             clock.now = spec.submit_at
@@ -128,12 +130,12 @@ def simulate(
         while True:
             while poll_one(services, "sim:0"):
                 polls += 1
-            due = _next_due(engine)
+            due = _next_due(services.engine)
             if due is None:
                 break
             clock.now = max(clock.now, due)
-    settled = _settled_at(engine)
-    engine.dispose()
+    settled = _settled_at(services.engine)
+    services.close()
     per_run = [
         {
             "ready_at": spec.ready_at,
@@ -152,10 +154,24 @@ def simulate(
     }
 
 
-def _submitted_run(services: Services, run_id: str, upstream_id: str) -> None:
-    """A run as trigger_run stores it, then the real code applies upstream's 202 to it."""
-    now = time.time()
-    row = {
+def _polled_history(services, at: float) -> None:
+    """Fifty finished runs that were settled by a poll: every callback went missing."""
+    rows = [
+        {
+            **_queued_row(str(uuid.uuid4()), at),
+            "state": "succeeded",
+            "source": "poll",
+            "settled_at": at,
+            "next_submit_at": None,
+        }
+        for _ in range(50)
+    ]
+    with write(services.engine) as conn:
+        conn.execute(insert(runs), rows)
+
+
+def _queued_row(run_id: str, now: float) -> dict:
+    return {
         "id": run_id,
         "kind": "stored_action",
         "stored_action_id": STORED_ACTION,
@@ -170,10 +186,15 @@ def _submitted_run(services: Services, run_id: str, upstream_id: str) -> None:
         "poll_count": 0,
         "not_found_count": 0,
     }
+
+
+def _submitted_run(services, run_id: str, upstream_id: str) -> None:
+    """A run as trigger_run stores it, then the real code applies upstream's 202 to it."""
+    row = _queued_row(run_id, time.time())
     with write(services.engine) as conn:
         runs_repo.insert_run(conn, row)
     accepted = oc.Accepted(status=202, upstream_id=upstream_id)
-    apply_submit_outcome(services, row, accepted, now, "sim:0", forward=True)
+    apply_submit_outcome(services, row, accepted, row["created_at"], "sim:0", forward=True)
 
 
 def _next_due(engine) -> float | None:

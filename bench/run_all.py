@@ -39,27 +39,31 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    env = report.environment()
-    timings_file = RESULTS_DIR / "timings.json"
-    timings = _read_timings(timings_file)
-    if not report_only:
+    timings_file, env_file = RESULTS_DIR / "timings.json", RESULTS_DIR / "environment.json"
+    timings = _read_json(timings_file)
+    if report_only:
+        env = _read_json(env_file) or report.environment()  # as it was when the figures ran
+    else:
+        env = report.environment()
         for name in names:
             timings[name] = run_one(name)
-        _write_timings(timings_file, timings)
+        env["load_after"] = report.load_average()
+        _write_json(timings_file, timings)
+        _write_json(env_file, env)
     path = report.write(env, timings)
     print(f"wrote {path.relative_to(ROOT)}")
     return 1 if any("failed" in t for t in timings.values()) else 0
 
 
-def _read_timings(path) -> dict:
+def _read_json(path) -> dict:
     if not path.exists():
         return {}
     return json.loads(path.read_text())
 
 
-def _write_timings(path, timings: dict) -> None:
+def _write_json(path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(timings))
+    path.write_text(json.dumps(data))
 
 
 if __name__ == "__main__":

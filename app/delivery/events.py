@@ -57,22 +57,20 @@ def create_deliveries(conn, run: dict, body: dict, now: float) -> int:
     ]
     if run["callback_url"]:
         targets.append((None, run["callback_url"]))
-    created = 0
-    for webhook_id, url in targets:
-        created += deliveries_repo.insert_delivery(
-            conn,
-            {
-                "id": str(uuid.uuid4()),
-                "run_id": run["id"],
-                "webhook_id": webhook_id,
-                "target_url": url,
-                "event_id": event_id,
-                "event_type": event_type,
-                "body": text,
-                "state": deliveries_repo.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
-    return created
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "run_id": run["id"],
+            "webhook_id": webhook_id,
+            "target_url": url,
+            "event_id": event_id,
+            "event_type": event_type,
+            "body": text,
+            "state": deliveries_repo.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for webhook_id, url in targets
+    ]
+    return deliveries_repo.insert_deliveries(conn, rows)

@@ -18,10 +18,12 @@ from app.schemas.action_runs import ActionRunResponse
 from app.schemas.loading import json_object, load_value
 from app.schemas.stored_actions import StoredActionResult
 from app.store import runs_repo
-from app.store.engine import read, write
+from app.store.engine import write
 
 log = logging.getLogger(__name__)
 KEPT_HEADERS = ("Content-Type", "User-Agent", "Content-Length", "X-Forwarded-For")
+# Built once: a marshmallow schema keeps no per-load state, and building one costs 3x a load.
+SCHEMAS = {"action_run": ActionRunResponse(), "stored_action": StoredActionResult()}
 
 
 @run_log_scope
@@ -36,51 +38,58 @@ def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> 
     if settings.zapier_callback_jwks_url:
         verify_callback_signature(settings.zapier_callback_jwks_url, headers)
         verified = True
+    # All that needs no run is done before the write transaction: on SQLite it holds the lock.
     body = json_object(raw)
-    with read(services.engine) as conn:
-        run = runs_repo.get_run(conn, run_id)
+    row = {
+        "run_id": run_id,
+        "body": raw.decode("utf-8"),
+        "headers_json": json.dumps(_kept_headers(headers)),
+        "signature_verified": verified,
+    }
+    try:
+        # One transaction: the run is read, the body checked against it and the outcome
+        # written under one lock; a check that fails raises, so nothing is written.
+        with write(services.engine) as conn:
+            run, verdict = _check_and_store(conn, run_id, body, row, settings)
+    except SQLAlchemyError:
+        log.exception("callback for run %s could not be stored", run_id)
+        # Not stored: a 5xx, so upstream retries (and polling catches the rest).
+        raise ApiError(503, "unavailable", "The callback could not be stored; retry.") from None
+    observe_callback(run, verdict, row["received_at"])
+    log.info("callback for run %s: %s", run_id, verdict)
+    return verdict
+
+
+def _check_and_store(conn, run_id: str, body: dict, row: dict, settings) -> tuple[dict, str]:
+    run = runs_repo.get_run(conn, run_id)
     if run is None:
         raise ApiError(404, "not_found", "No such run.")
-    schema = ActionRunResponse() if run["kind"] == "action_run" else StoredActionResult()
-    loaded = load_value(schema, body)
+    loaded = load_value(SCHEMAS[run["kind"]], body)
     reported_id = str(loaded["id"]) if loaded.get("id") is not None else None
     if reported_id and run["upstream_run_id"] and reported_id != run["upstream_run_id"]:
         raise ApiError(
             409, "run_mismatch", "The body's id is not this run's upstream id.", pointer="/id"
         )
-    try:
-        return _store(services, run_id, body, raw.decode("utf-8"), headers, verified, reported_id)
-    except SQLAlchemyError:
-        log.exception("callback for run %s could not be stored", run_id)
-        # Not stored: a 5xx, so upstream retries (and polling catches the rest).
-        raise ApiError(503, "unavailable", "The callback could not be stored; retry.") from None
-
-
-def _store(services, run_id, body, text, headers, verified, reported_id) -> str:
+    if run["upstream_run_id"] is None and reported_id:
+        # Upstream called back before its 202 reached us; the URL token proves the origin.
+        runs_repo.update_run(conn, run_id, upstream_run_id=reported_id)
+        run["upstream_run_id"] = reported_id
     now = time.time()
+    grace = settings.callback_grace_seconds
+    verdict = apply_report(conn, run, body, row["body"], "callback", now, grace)
+    row.update(received_at=now, verdict=verdict, status=_reported_status(run, loaded))
+    runs_repo.insert_callback(conn, row)
+    return run, verdict
+
+
+def _reported_status(run: dict, loaded: dict) -> str | None:
+    # The schema checked only this kind's status; any other field of that name is unknown.
+    if run["kind"] == "action_run":
+        return loaded["data"]["status"]
+    return loaded.get("status")
+
+
+def _kept_headers(headers) -> dict:
     kept = {name: headers.get(name) for name in KEPT_HEADERS if headers.get(name)}
     kept[HEADER] = "present" if headers.get(HEADER) else "absent"
-    with write(services.engine) as conn:
-        run = runs_repo.get_run(conn, run_id)
-        if run["upstream_run_id"] is None and reported_id:
-            # Upstream called back before its 202 reached us; the URL token proves the origin.
-            runs_repo.update_run(conn, run_id, upstream_run_id=reported_id)
-            run["upstream_run_id"] = reported_id
-        verdict = apply_report(
-            conn, run, body, text, "callback", now, services.settings.callback_grace_seconds
-        )
-        runs_repo.insert_callback(
-            conn,
-            {
-                "run_id": run_id,
-                "received_at": now,
-                "verdict": verdict,
-                "status": body.get("status") or (body.get("data") or {}).get("status"),
-                "body": text,
-                "headers_json": json.dumps(kept),
-                "signature_verified": verified,
-            },
-        )
-    observe_callback(run, verdict, now)
-    log.info("callback for run %s: %s", run_id, verdict)
-    return verdict
+    return kept

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.store.leases import claim_one
 from app.store.tables import deliveries, delivery_attempts
@@ -11,16 +11,26 @@ from app.store.wakeup import notify_work
 
 PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
+# A delivery that already exists (same subject, target and event) is skipped by the database
+# itself: no SAVEPOINT and no IntegrityError round trip, and PostgreSQL's transaction stays usable.
+_INSERT_NEW = {
+    "sqlite": sqlite.insert(deliveries).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(deliveries).on_conflict_do_nothing(),
+}
+
+
+def insert_deliveries(conn, rows: list[dict]) -> int:
+    """Insert the rows that are new (never two deliveries of one event to one target)."""
+    statement = _INSERT_NEW[conn.dialect.name]
+    created = sum(conn.execute(statement, row).rowcount for row in rows)
+    if created:
+        notify_work(conn)
+    return created
+
 
 def insert_delivery(conn, values: dict) -> bool:
-    """False when this run already has this event for this target (never two deliveries)."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(deliveries).values(**values))
-    except IntegrityError:
-        return False
-    notify_work(conn)
-    return True
+    """False when this subject already has this event for this target."""
+    return insert_deliveries(conn, [values]) == 1
 
 
 def claim_due_delivery(engine, owner: str, now: float, lease: float) -> dict | None:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,7 +55,47 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    if database and database != ":memory:":
+        fd = os.open(f"{database}.write-gate", os.O_RDWR | os.O_CREAT, 0o600)
+        engine._write_gate = (threading.Lock(), fd)
+        weakref.finalize(engine, os.close, fd)
     return engine
+
+
+GATE_POLL_SECONDS = 0.0005
+
+
+@contextlib.contextmanager
+def _write_gate(engine: Engine) -> Iterator[None]:
+    """SQLite writers queue here, one per process (a thread lock), then one per host (flock).
+
+    Writers that meet a held SQLite lock sleep in its busy handler for up to 100 ms at a time,
+    so the lock often sits free while they sleep; queueing on a file lock hands it over at
+    once (about 1.6x the callbacks per second, and p99 from ~1 s to ~70 ms, in bench (a)).
+    Past the busy timeout a writer goes on ungated and SQLite's own locking decides.
+    """
+    gate = getattr(engine, "_write_gate", None)
+    if gate is None:
+        yield
+        return
+    lock, fd = gate
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    held = lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    locked = False
+    try:
+        while held and time.monotonic() < deadline:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+                break
+            except BlockingIOError:
+                time.sleep(GATE_POLL_SECONDS)
+        yield
+    finally:
+        if locked:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        if held:
+            lock.release()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -60,7 +105,7 @@ def is_sqlite(engine: Engine) -> bool:
 @contextlib.contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed on exit, rolled back on error."""
-    with engine.begin() as conn:
+    with _write_gate(engine), engine.begin() as conn:
         yield conn
 
 

@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from functools import cache
+
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy.exc import CompileError, IntegrityError
 
 from app.runs.states import OPEN_STATES, RunState, sources_for
 from app.store.leases import claim_one
 from app.store.tables import callbacks, runs, upstream_calls
+
+# Constant statements, values bound at execution: SQLAlchemy compiles each once per column set
+# instead of building and cache-keying a new statement on every call (the callback hot path).
+_GET_RUN = select(runs).where(runs.c.id == bindparam("match_id"))
+_UPDATE_RUN = update(runs).where(runs.c.id == bindparam("match_id"))
+_INSERT_RUN = insert(runs)
+_INSERT_CALLBACK = insert(callbacks)
+_RUN_COLUMNS = frozenset(runs.c.keys())
+
+
+def _columns(values: dict) -> dict:
+    # Execution parameters that name no column are silently dropped; `.values()` refused them.
+    unknown = values.keys() - _RUN_COLUMNS
+    if unknown:
+        raise CompileError(f"Unconsumed column names: {', '.join(sorted(unknown))}")
+    return values
+
+
+@cache
+def _move_statement(target: RunState):
+    # Plain bound values, not an expanding IN: nothing to re-render on each execution.
+    return _UPDATE_RUN.where(runs.c.state.in_([literal(s) for s in sources_for(target)]))
 
 
 def insert_run(conn, values: dict) -> bool:
     """Insert a run; False when its idempotency key is already taken."""
     try:
         with conn.begin_nested():
-            conn.execute(insert(runs).values(**values))
+            conn.execute(_INSERT_RUN, _columns(values))
     except IntegrityError:
         return False
     return True
 
 
 def get_run(conn, run_id: str) -> dict | None:
-    row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    row = conn.execute(_GET_RUN, {"match_id": run_id}).mappings().first()
     return dict(row) if row else None
 
 
@@ -32,17 +56,13 @@ def find_by_idempotency(conn, kind: str, idempotency_id: str) -> dict | None:
 
 
 def update_run(conn, run_id: str, **values) -> None:
-    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+    conn.execute(_UPDATE_RUN, {**_columns(values), "match_id": run_id})
 
 
 def move_run(conn, run_id: str, target: RunState, **values) -> bool:
     """Move a run to `target` only from a state allowed to reach it; False if it was not."""
-    stmt = (
-        update(runs)
-        .where(runs.c.id == run_id, runs.c.state.in_(sources_for(target)))
-        .values(state=target.value, **values)
-    )
-    return conn.execute(stmt).rowcount == 1
+    params = {**_columns(values), "state": target.value, "match_id": run_id}
+    return conn.execute(_move_statement(target), params).rowcount == 1
 
 
 def claim_due_submission(engine, owner: str, now: float, lease: float) -> dict | None:
@@ -82,7 +102,7 @@ def count_open_runs(conn) -> int:
 
 
 def insert_callback(conn, values: dict) -> None:
-    conn.execute(insert(callbacks).values(**values))
+    conn.execute(_INSERT_CALLBACK, values)
 
 
 def callbacks_of(conn, run_id: str) -> list[dict]:

@@ -36,10 +36,14 @@ class Wakeup:
             self._rings += 1
             self._cond.notify_all()
 
-    def wait(self, timeout: float) -> bool:
-        """True when rung before `timeout` seconds passed."""
+    def wait(self, timeout: float, since: int | None = None) -> bool:
+        """True when rung after the count `since` (default: now) before `timeout` passed.
+
+        Pass the count read before looking for work: a ring that came while the thread was
+        busy then ends the wait at once instead of being slept through.
+        """
         with self._cond:
-            seen = self._rings
+            seen = self._rings if since is None else since
             return self._cond.wait_for(lambda: self._rings != seen, timeout)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.store.tables import webhooks
@@ -27,15 +27,19 @@ def _encode(values: dict) -> dict:
     return values
 
 
+# Built once: every settled run lists the enabled targets.
+_ALL_WEBHOOKS = select(webhooks).order_by(webhooks.c.created_at, webhooks.c.id)
+_ENABLED_WEBHOOKS = _ALL_WEBHOOKS.where(webhooks.c.enabled.is_(True))
+_GET_WEBHOOK = select(webhooks).where(webhooks.c.id == bindparam("match_id"))
+
+
 def list_webhooks(conn, enabled_only: bool = False) -> list[dict]:
-    stmt = select(webhooks).order_by(webhooks.c.created_at, webhooks.c.id)
-    if enabled_only:
-        stmt = stmt.where(webhooks.c.enabled.is_(True))
+    stmt = _ENABLED_WEBHOOKS if enabled_only else _ALL_WEBHOOKS
     return [_decode(row) for row in conn.execute(stmt).mappings()]
 
 
 def get_webhook(conn, webhook_id: str) -> dict | None:
-    row = conn.execute(select(webhooks).where(webhooks.c.id == webhook_id)).mappings().first()
+    row = conn.execute(_GET_WEBHOOK, {"match_id": webhook_id}).mappings().first()
     return _decode(row) if row else None
 
 

@@ -47,8 +47,9 @@ class Worker:
         owner = f"{self.name}:{index}"
         idle = self.services.settings.worker_idle_seconds
         while not self.stop.is_set():
+            rings = self.wakeup.rings  # before the pass: work landing during it is not missed
             if not self.run_pass(owner):
-                self.wakeup.wait(self._idle_wait(idle))
+                self.wakeup.wait(self._idle_wait(idle), since=rings)
 
     def _idle_wait(self, idle: float) -> float:
         """On PostgreSQL a lost LISTEN connection means no wake-ups: poll briefly until back."""

@@ -31,6 +31,14 @@ def test_a_committed_notify_rings_the_listener_and_a_rolled_back_one_does_not(po
         engine.dispose()
 
 
+def test_a_ring_during_the_pass_is_not_slept_through():
+    wakeup = Wakeup()
+    rings = wakeup.rings  # read before looking for work
+    wakeup.ring()  # work lands while the thread is busy
+    assert wakeup.wait(60, since=rings)  # returns at once (a lost wake-up would block 60 s)
+    assert not wakeup.wait(0.01)  # nothing new since now
+
+
 def test_sqlite_has_no_listener(tmp_path):
     engine = build_engine(f"sqlite:///{tmp_path / 'x.db'}")
     assert start_listener(engine, Wakeup(), threading.Event()) is None
