@@ -1,8 +1,10 @@
-"""Work-landed signals: NOTIFY on PostgreSQL so idle workers wake at once; nothing on SQLite."""
+"""Work-landed signals that wake idle workers at once: NOTIFY on PostgreSQL; on SQLite, a
+watch on PRAGMA data_version, which moves whenever another connection commits a change."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 
 from sqlalchemy import Engine, text
@@ -11,10 +13,14 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 CHANNEL = "relay_work"
 RECONNECT_SECONDS = 1.0
+# A read of one counter, no lock taken: cheap enough to ask 50 times a second.
+SQLITE_WATCH_SECONDS = 0.02
 
 
 def notify_work(conn) -> None:
-    """Ring the workers when this transaction commits (PostgreSQL folds repeats into one)."""
+    """Ring the workers when this transaction commits (PostgreSQL folds repeats into one).
+
+    On SQLite the commit itself is the signal (see _watch_sqlite)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
@@ -48,16 +54,45 @@ class Wakeup:
 
 
 def start_listener(engine: Engine, wakeup: Wakeup, stop: threading.Event):
-    """A thread holding one LISTEN connection; None on SQLite (workers keep a short poll)."""
-    if engine.dialect.name != "postgresql":
+    """A thread that rings `wakeup` when work may have landed; None for in-memory SQLite."""
+    url = make_url(engine.url)
+    if engine.dialect.name == "postgresql":
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        target, args = _listen, (dsn, wakeup, stop)
+    elif url.database and url.database != ":memory:":
+        target, args = _watch_sqlite, (url.database, wakeup, stop)
+    else:
         return None
-    url = make_url(engine.url).set(drivername="postgresql")
-    dsn = url.render_as_string(hide_password=False)
-    thread = threading.Thread(
-        target=_listen, args=(dsn, wakeup, stop), name="relay-listen", daemon=True
-    )
+    thread = threading.Thread(target=target, args=args, name="relay-listen", daemon=True)
     thread.start()
     return thread
+
+
+def _watch_sqlite(path: str, wakeup: Wakeup, stop: threading.Event) -> None:
+    """Ring when another connection (a web process storing a callback) committed a change.
+
+    A commit that changed nothing (a claim that found no work) leaves data_version alone, so
+    idle workers do not wake each other up in a loop.
+    """
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        seen = conn.execute("PRAGMA data_version").fetchone()[0]
+        wakeup.listening.set()
+        log.info("watching the SQLite database for commits: idle workers wake at once")
+        while not stop.wait(SQLITE_WATCH_SECONDS):
+            try:
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as err:
+                log.warning("SQLite change watch failed (%s); idle workers poll", err)
+                wakeup.listening.clear()
+                continue
+            wakeup.listening.set()
+            if version != seen:
+                seen = version
+                wakeup.ring()
+    finally:
+        wakeup.listening.clear()
+        conn.close()
 
 
 def _listen(dsn: str, wakeup: Wakeup, stop: threading.Event) -> None:

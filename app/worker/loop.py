@@ -15,7 +15,7 @@ from app.worker.tasks import deliver_one, poll_one, submit_one
 from app.worker.watching import watch_one
 
 log = logging.getLogger(__name__)
-# While PostgreSQL's LISTEN connection is down, idle threads poll this often instead.
+# While the wake-up watch is down (a lost LISTEN connection), idle threads poll this often.
 SHORT_POLL_SECONDS = 0.2
 TASKS = (deliver_one, submit_one, poll_one, watch_one)
 
@@ -52,7 +52,7 @@ class Worker:
                 self.wakeup.wait(self._idle_wait(idle), since=rings)
 
     def _idle_wait(self, idle: float) -> float:
-        """On PostgreSQL a lost LISTEN connection means no wake-ups: poll briefly until back."""
+        """A lost wake-up watch means no wake-ups: poll briefly until it is back."""
         if self.listener is not None and not self.wakeup.listening.is_set():
             return min(idle, SHORT_POLL_SECONDS)
         return idle

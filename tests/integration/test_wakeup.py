@@ -39,9 +39,25 @@ def test_a_ring_during_the_pass_is_not_slept_through():
     assert not wakeup.wait(0.01)  # nothing new since now
 
 
-def test_sqlite_has_no_listener(tmp_path):
-    engine = build_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    assert start_listener(engine, Wakeup(), threading.Event()) is None
-    with write(engine) as conn:
-        notify_work(conn)  # a no-op, not an error
-    engine.dispose()
+def test_a_sqlite_commit_from_another_connection_rings_and_a_no_op_does_not(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    watched, writer = build_engine(url), build_engine(url)
+    with write(writer) as conn:
+        conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+    wakeup, stop = Wakeup(), threading.Event()
+    thread = start_listener(watched, wakeup, stop)
+    try:
+        assert wait_for(wakeup.listening.is_set, 10)
+        before = wakeup.rings
+        with write(writer) as conn:  # a claim that finds nothing: no change, no ring
+            conn.exec_driver_sql("UPDATE t SET v = 1 WHERE id = 99")
+            notify_work(conn)  # a no-op on SQLite, not an error
+        assert not wakeup.wait(0.3, since=before)
+        with write(writer) as conn:  # a web process storing a callback
+            conn.exec_driver_sql("INSERT INTO t (v) VALUES (1)")
+        assert wakeup.wait(10, since=before)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        watched.dispose()
+        writer.dispose()
