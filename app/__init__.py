@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 
 from flask import Flask
 
-from app import errors
-from app.config import load_settings
-from app.logs import configure_logging
+from app.api import context, errors
+from app.config.settings import load_settings
+from app.observability.logs import configure_logging
 
 log = logging.getLogger("app")
 
 
 def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     """Defaults, then the environment, then test overrides (environment-style names)."""
-    import os
-
     configure_logging()
     env = dict(os.environ)
     env.update(test_config or {})
@@ -25,8 +24,6 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=False)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["relay.settings"] = settings
-
     if settings.trusted_proxies:
         # Only the last N hops are believed; by default X-Forwarded-* is ignored entirely.
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,10 +31,9 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     errors.init_app(app)
-    from app import services
+    context.init_app(app, settings)
     from app.api import init_app as init_api
 
-    services.init_app(app, settings)
     init_api(app, settings)
     if settings.sandbox:
         from app import sandbox

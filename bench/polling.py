@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.config import load_settings
+from app.config.settings import load_settings
 from bench.common import quick, save_result, summary
 from bench.polling_live import live_run
 from bench.polling_sim import SimRun, simulate

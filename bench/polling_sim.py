@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from app.config import load_settings
+from app.bootstrap import build_services
+from app.config.settings import load_settings
 from app.runs.submission import apply_submit_outcome
-from app.services import build_services
 from app.store import runs_repo
 from app.store.engine import read, write
 from app.store.tables import runs

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.config import SANDBOX_FORWARD_SECRET
+from app.config.settings import SANDBOX_FORWARD_SECRET
 
 
 class TimedReceiver:

@@ -8,7 +8,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import select
 
-from app.config import SANDBOX_FORWARD_SECRET
+from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.sandbox.tables import runs as sandbox_runs
 from app.store.engine import build_engine, read
 from bench.common import API_KEY, RELAY_SECRET, STORED_ACTION, child_pids, upgrade_schema

@@ -2,7 +2,7 @@
 
 import os
 
-from app.logs import gunicorn_logconfig
+from app.observability.logs import gunicorn_logconfig
 
 bind = f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
@@ -22,7 +22,7 @@ forwarded_allow_ips = ""
 
 control_socket_disable = True
 # Callback URLs carry a per-run secret token: the access log shows it redacted.
-logger_class = "app.access_log.RedactingLogger"
+logger_class = "app.observability.access_log.RedactingLogger"
 
 
 def on_starting(server):
@@ -32,7 +32,7 @@ def on_starting(server):
     # Once, in the master: a stale schema stops the start with one line, not with a traceback
     # per worker (workers build the app after forking).
     exit_unless_schema_current()
-    from app.metrics_live import prepare_multiproc_dir
+    from app.observability.histograms import prepare_multiproc_dir
 
     path = prepare_multiproc_dir()
     if path:
@@ -45,6 +45,6 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    from app.metrics_live import mark_process_dead
+    from app.observability.histograms import mark_process_dead
 
     mark_process_dead(worker.pid)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import SANDBOX_FORWARD_SECRET
+from app.config.settings import SANDBOX_FORWARD_SECRET
 from tests.support.processes import Child, free_port, python_cmd, wait_until_up
 from tests.support.receiver import Receiver
 
@@ -106,9 +106,7 @@ def relay_env(tmp_path, sandbox_server, database_url) -> dict:
 def app(relay_env):
     app = create_app(relay_env)
     yield app
-    services = app.extensions["relay.services"]
-    if services._services is not None:
-        services._services.close()
+    app.extensions["relay.services"].close()
 
 
 @pytest.fixture
@@ -121,7 +119,7 @@ def client(app):
 @pytest.fixture
 def services(app):
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         return get_services()
 

@@ -11,12 +11,21 @@ def init_app(app: Flask, settings) -> None:
         runs,
         stored_actions,
         webhooks,
-        zap_runs,
+        zap_run_list,
         zap_watches,
     )
     from app.api.bodies import refuse_unstorable_path
 
-    modules = (ops, stored_actions, action_runs, callbacks, runs, webhooks, zap_runs, zap_watches)
+    modules = (
+        ops,
+        stored_actions,
+        action_runs,
+        callbacks,
+        runs,
+        webhooks,
+        zap_run_list,
+        zap_watches,
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     app.before_request(refuse_unstorable_path)

@@ -7,8 +7,8 @@ from flask import Blueprint, jsonify, request, url_for
 from app.api.auth import require_client
 from app.api.bodies import load_body
 from app.api.context import services, settings
-from app.errors import ApiError
-from app.runs.answers import action_run_answer
+from app.api.errors import ApiError
+from app.runs.public_results import action_run_answer
 from app.runs.trigger import idempotency_id_for, refusal_error, trigger_run
 from app.schemas.relay import RelayRunActionRequest
 from app.store import runs_repo

@@ -6,7 +6,7 @@ import hmac
 
 from flask import request
 
-from app.errors import ApiError
+from app.api.errors import ApiError
 
 
 def key_is_valid(presented: str, keys: tuple[str, ...]) -> bool:

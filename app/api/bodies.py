@@ -6,7 +6,7 @@ from flask import request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.errors import ApiError, validation_error
+from app.api.errors import ApiError, validation_error
 from app.schemas.loading import json_object, load_value
 
 UNSTORABLE = "Strings must not contain U+0000 or an unpaired UTF-16 surrogate."

@@ -1,9 +1,14 @@
-"""Accessors the views share: the settings and services of the current app."""
+"""Accessors the views share: the settings and the lazily built services of the current app."""
 
-from flask import current_app
+from flask import Flask, current_app
 
-from app.config import Settings
-from app.services import Services, get_services
+from app.bootstrap import LazyServices, Services
+from app.config.settings import Settings
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions["relay.settings"] = settings
+    app.extensions["relay.services"] = LazyServices(settings)
 
 
 def settings() -> Settings:
@@ -11,4 +16,4 @@ def settings() -> Settings:
 
 
 def services() -> Services:
-    return get_services()
+    return current_app.extensions["relay.services"].get()

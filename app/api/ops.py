@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.context import services, settings
-from app.errors import error_entry, error_response
+from app.api.errors import error_entry, error_response
+from app.store.engine import DatabaseError, ping
 
 bp = Blueprint("ops", __name__)
 
@@ -21,9 +20,8 @@ def healthz():
 def readyz():
     current = settings()
     try:
-        with services().engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError as err:
+        ping(services().engine)
+    except DatabaseError as err:
         detail = f"database unreachable: {type(err).__name__}"
         return error_response(
             503, [error_entry(503, "not_ready", detail, meta={"mode": current.mode})]
@@ -43,13 +41,13 @@ def readyz():
 def metrics():
     from prometheus_client import CONTENT_TYPE_LATEST
 
-    from app.metrics import render
+    from app.observability.metrics import render
 
     return Response(render(services()), content_type=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/openapi.json")
 def openapi():
-    from app.openapi import build_spec
+    from app.api.openapi.document import build_spec
 
     return jsonify(build_spec(settings()).to_dict())

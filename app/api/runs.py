@@ -9,9 +9,9 @@ from flask import Blueprint, jsonify
 from app.api.auth import require_client
 from app.api.bodies import load_query
 from app.api.context import services, settings
-from app.errors import ApiError
+from app.api.errors import ApiError
 from app.runs.states import RunState
-from app.runs.views import decode_cursor, encode_cursor, run_detail, run_summary
+from app.runs.timeline import decode_cursor, encode_cursor, run_detail, run_summary
 from app.schemas.relay import RunsQuery
 from app.store import deliveries_repo, runs_repo
 from app.store.engine import read, write

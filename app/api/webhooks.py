@@ -11,9 +11,9 @@ from flask import Blueprint, Response, jsonify
 from app.api.auth import require_client
 from app.api.bodies import load_body
 from app.api.context import services, settings
-from app.delivery.events import iso
-from app.delivery.guard import UnsafeTarget, check_target
-from app.errors import ApiError
+from app.api.errors import ApiError
+from app.delivery.run_events import iso
+from app.delivery.ssrf_guard import UnsafeTarget, check_target
 from app.schemas.relay import WebhookCreate, WebhookUpdate
 from app.store import webhooks_repo
 from app.store.engine import read, write

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify
 from app.api.auth import require_client
 from app.api.bodies import load_body
 from app.api.context import services, settings
-from app.errors import ApiError
+from app.api.errors import ApiError
 from app.schemas.zap_watches import ZapWatchCreate, ZapWatchUpdate
 from app.store import zap_repo
 from app.store.engine import read, write

@@ -10,7 +10,7 @@ import requests
 from requests_hardened import Config, HTTPSession
 
 from app.delivery.signing import signed_headers
-from app.upstream.headers import parse_retry_after
+from app.upstream.rate_headers import parse_retry_after
 
 EXCERPT_BYTES = 2048
 _local = threading.local()

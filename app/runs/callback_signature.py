@@ -6,7 +6,7 @@ import threading
 
 import jwt
 
-from app.errors import ApiError
+from app.api.errors import ApiError
 
 HEADER = "Zapier-Callback-Signature"
 LEEWAY_SECONDS = 5

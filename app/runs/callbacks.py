@@ -6,11 +6,9 @@ import json
 import logging
 import time
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from app.errors import ApiError
-from app.log_context import bind_run_id, run_log_scope
-from app.metrics_live import observe_callback
+from app.api.errors import ApiError
+from app.observability.histograms import observe_callback
+from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.callback_signature import HEADER, verify_callback_signature
 from app.runs.reports import apply_report
 from app.runs.tokens import token_matches
@@ -18,7 +16,7 @@ from app.schemas.action_runs import ActionRunResponse
 from app.schemas.loading import json_object, load_value
 from app.schemas.stored_actions import StoredActionResult
 from app.store import runs_repo
-from app.store.engine import write
+from app.store.engine import DatabaseError, write
 
 log = logging.getLogger(__name__)
 KEPT_HEADERS = ("Content-Type", "User-Agent", "Content-Length", "X-Forwarded-For")
@@ -51,7 +49,7 @@ def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> 
         # written under one lock; a check that fails raises, so nothing is written.
         with write(services.engine) as conn:
             run, verdict = _check_and_store(conn, run_id, body, row, settings)
-    except SQLAlchemyError:
+    except DatabaseError:
         log.exception("callback for run %s could not be stored", run_id)
         # Not stored: a 5xx, so upstream retries (and polling catches the rest).
         raise ApiError(503, "unavailable", "The callback could not be stored; retry.") from None

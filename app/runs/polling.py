@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from app.runs.poll_schedule import next_poll_delay
 from app.runs.reports import apply_report
-from app.runs.schedule import next_poll_delay
 from app.runs.settle import settle
 from app.runs.states import RunState
 from app.store import runs_repo

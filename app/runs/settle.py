@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.delivery.events import create_deliveries, event_body
+from app.delivery.run_events import create_deliveries, event_body
 from app.runs.states import RunState
 from app.store import runs_repo
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class RunKind(StrEnum):
+    """Which upstream API a run goes to."""
+
+    STORED_ACTION = "stored_action"  # Actions API v1: calls back, then polled if late
+    ACTION_RUN = "action_run"  # Partner API v2 action runs: polled (callbacks optional)
+
+
 class RunState(StrEnum):
     QUEUED = "queued"  # stored, not yet accepted upstream
     SUBMITTED = "submitted"  # accepted upstream, no report yet

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.runs.schedule import next_poll_delay, next_submit_delay
+from app.runs.poll_schedule import next_poll_delay
 from app.runs.settle import settle
 from app.runs.states import RunState
 from app.runs.tokens import callback_path
@@ -14,6 +14,8 @@ from app.store.engine import write
 from app.upstream import outcomes as oc
 
 log = logging.getLogger(__name__)
+SUBMIT_BASE_SECONDS = 2.0
+SUBMIT_MAX_SECONDS = 300.0
 
 
 def submit(services, run: dict):
@@ -111,3 +113,8 @@ def _retry_reason(outcome) -> str:
     if isinstance(outcome, oc.TransportError):
         return f"upstream unreachable: {outcome.detail}"
     return f"upstream answered HTTP {outcome.status}; will retry"
+
+
+def next_submit_delay(attempts: int) -> float:
+    """Back-off between submission attempts: 2 s, 4 s, 8 s ... up to 5 minutes."""
+    return min(SUBMIT_MAX_SECONDS, SUBMIT_BASE_SECONDS * 2 ** min(attempts, 20))

@@ -7,9 +7,9 @@ import os
 import time
 import uuid
 
-from app.delivery.guard import UnsafeTarget, check_target
-from app.errors import ApiError
-from app.log_context import bind_run_id, run_log_scope
+from app.api.errors import ApiError
+from app.delivery.ssrf_guard import UnsafeTarget, check_target
+from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.states import RunState
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo

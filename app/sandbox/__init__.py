@@ -7,10 +7,10 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Flask
 
-from app import errors
-from app.config import Settings, load_settings
+from app.api import errors
+from app.config.settings import Settings, load_settings
 from app.sandbox import admin, routes
-from app.sandbox.answers import EXTENSION_KEY
+from app.sandbox.http_answers import EXTENSION_KEY
 from app.sandbox.service import Sandbox
 
 URL_PREFIX = "/sandbox"

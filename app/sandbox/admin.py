@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.sandbox.answers import SandboxError, current_sandbox, json_answer, load_with, path_uuid
+from app.sandbox.http_answers import (
+    SandboxError,
+    current_sandbox,
+    json_answer,
+    load_with,
+    path_uuid,
+)
 from app.sandbox.knobs import KnobError
-from app.sandbox.zap_runs import TooManyRuns, ZapRunNotFound
+from app.sandbox.zap_runs_endpoint import TooManyRuns, ZapRunNotFound
 from app.sandbox.zap_specs import ZapRunChange, ZapRunSpec
-from app.schemas.zap_runs import ZapRun
+from app.schemas.zap_runs_contract import ZapRun
 
 bp = Blueprint("admin", __name__)
 _ZAP_RUN = ZapRun()

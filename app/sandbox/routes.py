@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
-from app.sandbox.answers import (
+from app.sandbox.http_answers import (
     SandboxError,
     current_sandbox,
     json_answer,
@@ -22,7 +22,7 @@ from app.schemas.stored_actions import (
     StoredActionsRunRequestInput,
     StoredActionsRunResponse,
 )
-from app.schemas.zap_runs import ZapRunsQuery, ZapRunsResponse
+from app.schemas.zap_runs_contract import ZapRunsQuery, ZapRunsResponse
 
 bp = Blueprint("api", __name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from app.sandbox import callback_queue, knobs, outcome, ratelimit, state, zap_runs
+from app.sandbox import callback_queue, knobs, outcome, ratelimit, state, zap_runs_endpoint
 from app.sandbox.dispatcher import Dispatcher
 from app.sandbox.signing import SigningKey, load_or_create_key
 from app.sandbox.tables import create_schema
@@ -44,7 +44,7 @@ class Sandbox:
         self._dispatcher: Dispatcher | None = None
         self._key: SigningKey | None = None
         self._faults = random.Random()
-        self.zap_runs = zap_runs.ZapRuns(self)
+        self.zap_runs = zap_runs_endpoint.ZapRuns(self)
 
     # -- per-process resources ------------------------------------------------------------
 
@@ -101,7 +101,7 @@ class Sandbox:
         with write(self.engine) as conn:
             state.save_knob_overrides(conn, validated)
             if "zap_runs_per_minute" in validated:
-                zap_runs.restart_generation(conn, self.clock())
+                zap_runs_endpoint.restart_generation(conn, self.clock())
             return {**self.knob_defaults, **state.load_knob_overrides(conn)}
 
     def admit(self, bucket: str) -> tuple[ratelimit.Decision, dict[str, Any]]:

@@ -11,7 +11,7 @@ import threading
 from werkzeug.serving import run_simple
 
 from app.sandbox import URL_PREFIX, create_sandbox_app
-from app.sandbox.answers import EXTENSION_KEY
+from app.sandbox.http_answers import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
 

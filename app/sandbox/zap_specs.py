@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
 
 from app.sandbox.zap_plan import NO_DATA, SANDBOX_ZAPS, run_row, search_text, to_json, to_us
-from app.schemas.zap_runs import FINISHED_STATUSES, ZAP_RUN_STATUSES, UtcDateTime
+from app.schemas.zap_runs_contract import FINISHED_STATUSES, ZAP_RUN_STATUSES, UtcDateTime
 
 MAX_CREATED = 1000  # runs per POST /_admin/zap-runs, all specs together
 _INT64 = validate.Range(min=-(2**63), max=2**63 - 1)

@@ -6,7 +6,7 @@ import json
 
 from marshmallow import Schema, ValidationError
 
-from app.errors import ApiError, validation_error
+from app.api.errors import ApiError, validation_error
 
 
 def json_object(raw: bytes) -> dict:

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.schemas.relay import Strict
-from app.schemas.zap_runs import (
+from app.schemas.zap_runs_contract import (
     SEARCH_MAX_LENGTH,
     ZAP_RUN_STATUSES,
     BaseMeta,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.store.leases import claim_one
+from app.delivery.states import DeliveryState
+from app.store.leases import claim_one, release
 from app.store.tables import deliveries, delivery_attempts
 from app.store.wakeup import notify_work
-
-PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
 
 # A delivery that already exists (same subject, target and event) is skipped by the database
 # itself: no SAVEPOINT and no IntegrityError round trip, and PostgreSQL's transaction stays usable.
@@ -34,8 +33,13 @@ def insert_delivery(conn, values: dict) -> bool:
 
 
 def claim_due_delivery(engine, owner: str, now: float, lease: float) -> dict | None:
-    due = and_(deliveries.c.state == PENDING, deliveries.c.next_attempt_at <= now)
+    due = and_(deliveries.c.state == DeliveryState.PENDING, deliveries.c.next_attempt_at <= now)
     return claim_one(engine, deliveries, due, deliveries.c.next_attempt_at, owner, now, lease)
+
+
+def release_delivery(conn, delivery_id: str, owner: str, **values) -> bool:
+    """Write an attempt's outcome and free the delivery, if `owner` still holds it."""
+    return release(conn, deliveries, delivery_id, owner, **values)
 
 
 def record_attempt(conn, values: dict) -> None:
@@ -63,7 +67,13 @@ def requeue_run_deliveries(conn, run_id: str, now: float) -> int:
     stmt = (
         update(deliveries)
         .where(deliveries.c.run_id == run_id)
-        .values(state=PENDING, attempts=0, next_attempt_at=now, lease_until=None, lease_owner=None)
+        .values(
+            state=DeliveryState.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            lease_until=None,
+            lease_owner=None,
+        )
     )
     notify_work(conn)
     return conn.execute(stmt).rowcount

@@ -11,8 +11,12 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+# What the rest of the relay catches when the database fails, without importing SQLAlchemy.
+DatabaseError = SQLAlchemyError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -96,6 +100,12 @@ def _write_gate(engine: Engine) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
         if held:
             lock.release()
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database; raises DatabaseError when it is unreachable."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, insert, literal, or_, select, update
 from sqlalchemy.exc import CompileError, IntegrityError
 
-from app.runs.states import OPEN_STATES, RunState, sources_for
+from app.runs.states import RunState, sources_for
 from app.store.leases import claim_one
-from app.store.tables import callbacks, runs, upstream_calls
+from app.store.tables import callbacks, runs
 
 # Constant statements, values bound at execution: SQLAlchemy compiles each once per column set
 # instead of building and cache-keying a new statement on every call (the callback hot path).
@@ -96,11 +96,6 @@ def list_runs(conn, *, status=None, stored_action_id=None, created_after=None, a
     return [dict(row) for row in conn.execute(stmt).mappings()]
 
 
-def count_open_runs(conn) -> int:
-    stmt = select(func.count()).select_from(runs).where(runs.c.state.in_(list(OPEN_STATES)))
-    return conn.execute(stmt).scalar_one()
-
-
 def insert_callback(conn, values: dict) -> None:
     conn.execute(_INSERT_CALLBACK, values)
 
@@ -110,6 +105,12 @@ def callbacks_of(conn, run_id: str) -> list[dict]:
     return [dict(row) for row in conn.execute(stmt).mappings()]
 
 
-def upstream_calls_of(conn, run_id: str) -> list[dict]:
-    stmt = select(upstream_calls).where(upstream_calls.c.run_id == run_id)
-    return [dict(row) for row in conn.execute(stmt.order_by(upstream_calls.c.id)).mappings()]
+def recent_settle_sources(conn, kind: str, limit: int) -> list[str]:
+    """How the last `limit` runs of `kind` settled by a result were settled: callback or poll."""
+    stmt = (
+        select(runs.c.source)
+        .where(runs.c.kind == kind, runs.c.source.in_(("callback", "poll")))
+        .order_by(runs.c.created_at.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(stmt).scalars().all())

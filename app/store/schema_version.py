@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, column, inspect, select, table, text
 
 from app.store.engine import build_engine, is_sqlite
-from app.store.legacy_schema import describe_difference, relay_tables_present, table_shapes
 
 # Alembic announces each of its built-in plugins at INFO as it is imported: noise in every log.
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -21,8 +20,6 @@ from alembic.script import ScriptDirectory  # noqa: E402
 from alembic.util import CommandError  # noqa: E402
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The revision whose schema equals what create_all made before migrations existed.
-BASELINE = "0001"
 UPGRADE_HINT = "run `relay db upgrade`"
 # Any constant will do: it only has to be the same in every process that migrates.
 PG_MIGRATION_LOCK = 7_242_017
@@ -53,13 +50,11 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def upgrade(target: Engine | str, revision: str = "head") -> str:
-    """Migrate up to `revision`, adopting tables the old create_all made; the revision reached."""
+    """Migrate up to `revision`; the revision reached."""
     with _owned_engine(target) as engine, _migration_connection(engine) as conn:
         at = current_revision(conn)
         if at is not None and not _known(at):
             raise SchemaNotCurrent(_newer_than_code(at))
-        if at is None and relay_tables_present(conn):
-            _adopt_legacy_tables(conn)
         command.upgrade(alembic_config(conn), revision)
         return current_revision(conn)
 
@@ -76,14 +71,8 @@ def check_current(engine: Engine) -> str:
     head = head_revision()
     with engine.connect() as conn:
         at = current_revision(conn)
-        legacy = at is None and bool(relay_tables_present(conn))
     if at == head:
         return at
-    if legacy:
-        raise SchemaNotCurrent(
-            f"database tables were made before migrations existed (at none, need {head}): "
-            f"{UPGRADE_HINT} to adopt them"
-        )
     if at is not None and not _known(at):
         raise SchemaNotCurrent(_newer_than_code(at))
     raise SchemaNotCurrent(
@@ -95,44 +84,6 @@ def check_url(url: str) -> str:
     """check_current() with a short-lived engine, for a process about to fork."""
     with _owned_engine(url) as engine:
         return check_current(engine)
-
-
-def draft_revision(message: str, rev_id: str) -> None:
-    """Write versions/<rev_id>_*.py from what app/store/tables.py has and head lacks; review it."""
-    scratch = build_engine("sqlite://", pool_size=1)
-    try:
-        with _migration_connection(scratch) as conn:
-            command.upgrade(alembic_config(conn), "head")
-            command.revision(alembic_config(conn), message, autogenerate=True, rev_id=rev_id)
-    finally:
-        scratch.dispose()
-
-
-def _adopt_legacy_tables(conn: Connection) -> None:
-    """Stamp the baseline when the tables are exactly its schema, so no data is lost."""
-    found = table_shapes(conn, relay_tables_present(conn))
-    problem = describe_difference(_baseline_shapes(), found)
-    if problem:
-        raise SchemaNotCurrent(
-            f"the database has relay tables but no migration history, and they differ from "
-            f"revision {BASELINE} ({problem}): repair them by hand, then rerun `relay db upgrade`"
-        )
-    command.stamp(alembic_config(conn), BASELINE)
-
-
-def _baseline_shapes():
-    """The baseline's tables, as its migration makes them on a scratch in-memory database."""
-    scratch = build_engine("sqlite://", pool_size=1)
-    quiet = logging.getLogger("alembic")
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)  # the scratch run is not news to whoever reads the log
-    try:
-        with _migration_connection(scratch) as conn:
-            command.upgrade(alembic_config(conn), BASELINE)
-            return table_shapes(conn, set(inspect(conn).get_table_names()) - {"alembic_version"})
-    finally:
-        quiet.setLevel(level)
-        scratch.dispose()
 
 
 def _newer_than_code(at: str) -> str:

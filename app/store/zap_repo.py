@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.store.leases import claim_one
+from app.store.leases import claim_one, release
 from app.store.tables import deliveries, zap_run_events, zap_runs, zap_watches
 from app.store.wakeup import notify_work
 
@@ -38,6 +38,11 @@ def delete_watch(conn, watch_id: str) -> bool:
 def claim_due_watch(engine, owner: str, now: float, lease: float) -> dict | None:
     due = and_(zap_watches.c.enabled.is_(True), zap_watches.c.next_poll_at <= now)
     return claim_one(engine, zap_watches, due, zap_watches.c.next_poll_at, owner, now, lease)
+
+
+def release_watch(conn, watch_id: str, owner: str, **values) -> bool:
+    """Write a scan step's outcome and free the watch, if `owner` still holds it."""
+    return release(conn, zap_watches, watch_id, owner, **values)
 
 
 def get_zap_run(conn, zap_run_id: str) -> dict | None:

@@ -6,15 +6,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from app.store.engine import is_sqlite, read, write
-from app.store.tables import rate_budget
+from app.store import budget_repo
+from app.store.engine import Engine, read, write
 from app.upstream.outcomes import RateInfo
-
-STATE_COLUMNS = ("window_start", "window_end", "used", "limit", "blocked_until")
 
 
 @dataclass(frozen=True)
@@ -53,7 +47,7 @@ class RateBudget:
                 next_grant = max(next_grant, state["window_end"])
             elif next_grant <= now:
                 state["used"] += 1
-            self._save(conn, bucket, state)
+            budget_repo.save_bucket(conn, bucket, state)
         wait = max(0.0, next_grant - now)
         return Admission(wait, state["window_start"], state["window_end"])
 
@@ -75,7 +69,7 @@ class RateBudget:
                 # Upstream lets R more calls through, whatever either side's limit is; and
                 # calls of ours still in flight are not in R yet, so never count lower.
                 state["used"] = max(state["used"], limit - rate.remaining)
-            self._save(conn, bucket, state)
+            budget_repo.save_bucket(conn, bucket, state)
 
     def block(self, bucket: str, until: float) -> None:
         """After a 429/503 with Retry-After: no call in this bucket before `until`."""
@@ -83,24 +77,24 @@ class RateBudget:
         with write(self.engine) as conn:
             state = self._locked_state(conn, bucket, time.time())
             state["blocked_until"] = max(state["blocked_until"], until)
-            self._save(conn, bucket, state)
+            budget_repo.save_bucket(conn, bucket, state)
 
     def snapshot(self, now: float | None = None) -> dict[str, dict]:
         """Per bucket: limit, used, remaining, window_end, blocked_until (for metrics)."""
         now = time.time() if now is None else now
         with read(self.engine) as conn:
-            rows = {row.bucket: row for row in conn.execute(select(rate_budget))}
+            rows = budget_repo.bucket_rows(conn)
         view = {}
         for bucket, limit in self.limits.items():
             row = rows.get(bucket)
-            live = row is not None and now < row.window_end
-            used = row.used if live else 0
+            live = row is not None and now < row["window_end"]
+            used = row["used"] if live else 0
             view[bucket] = {
                 "limit": limit,
                 "used": used,
                 "remaining": max(0, limit - used),
-                "window_end": row.window_end if live else None,
-                "blocked_until": row.blocked_until if row is not None else 0.0,
+                "window_end": row["window_end"] if live else None,
+                "blocked_until": row["blocked_until"] if row is not None else 0.0,
             }
         return view
 
@@ -110,14 +104,16 @@ class RateBudget:
         except KeyError:
             raise ValueError(f"unknown rate budget bucket {bucket!r}") from None
 
-    def _locked_state(self, conn: Connection, bucket: str, now: float) -> dict:
-        """The bucket's row, locked for this transaction and moved into the window of `now`."""
-        query = select(rate_budget).where(rate_budget.c.bucket == bucket).with_for_update()
-        row = conn.execute(query).one_or_none()
-        if row is None:
-            self._insert_if_absent(conn, bucket, now)
-            row = conn.execute(query).one()
-        state = {name: row._mapping[name] for name in STATE_COLUMNS}
+    def _locked_state(self, conn, bucket: str, now: float) -> dict:
+        """The bucket's state, locked for this transaction and moved into the window of `now`."""
+        fresh = {
+            "window_start": now,
+            "window_end": now + self.window_seconds,
+            "used": 0,
+            "limit": self._limit(bucket),
+            "blocked_until": 0.0,
+        }
+        state = budget_repo.locked_bucket(conn, bucket, fresh)
         state["limit"] = self._limit(bucket)
         if now >= state["window_end"]:
             # Windows follow one another back to back, so they stay on upstream's grid.
@@ -126,19 +122,3 @@ class RateBudget:
             state["window_end"] = state["window_start"] + self.window_seconds
             state["used"] = 0
         return state
-
-    def _insert_if_absent(self, conn: Connection, bucket: str, now: float) -> None:
-        insert = sqlite_insert if is_sqlite(self.engine) else postgresql_insert
-        values = {
-            "bucket": bucket,
-            "window_start": now,
-            "window_end": now + self.window_seconds,
-            "used": 0,
-            "limit": self._limit(bucket),
-            "blocked_until": 0.0,
-        }
-        # Another process may insert the same bucket at the same moment: theirs stands.
-        conn.execute(insert(rate_budget).values(values).on_conflict_do_nothing())
-
-    def _save(self, conn: Connection, bucket: str, state: dict) -> None:
-        conn.execute(update(rate_budget).where(rate_budget.c.bucket == bucket).values(state))

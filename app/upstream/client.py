@@ -12,8 +12,8 @@ from marshmallow import Schema, ValidationError
 
 from app.schemas.action_runs import ActionRunResponse, RunActionResponse
 from app.schemas.stored_actions import StoredActionResult, StoredActionsRunResponse
-from app.schemas.zap_runs import ZapRunsResponse
-from app.upstream.answers import common_fields, to_accepted, to_failure, to_result
+from app.schemas.zap_runs_contract import ZapRunsResponse
+from app.upstream.answer_mapping import common_fields, to_accepted, to_failure, to_result
 from app.upstream.outcomes import NotFound, Processing, TransportError, UpstreamOutcome
 
 # Both run POSTs document one success status each (202 and 200); any of these carries a run id.

@@ -6,12 +6,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, insert
-from sqlalchemy.exc import SQLAlchemyError
-
-from app.metrics_live import observe_upstream
-from app.store.engine import write
-from app.store.tables import upstream_calls
+from app.observability.histograms import observe_upstream
+from app.store import upstream_calls_repo
+from app.store.engine import DatabaseError, Engine, write
 from app.upstream.budget import RateBudget
 from app.upstream.client import UpstreamClient
 from app.upstream.outcomes import (
@@ -82,7 +79,7 @@ class UpstreamGateway:
         observe_upstream(operation, outcome)
         try:
             self._account(run_id, operation, bucket, outcome, started_at)
-        except SQLAlchemyError:
+        except DatabaseError:
             # The call happened and its answer matters more than its bookkeeping: a run POST
             # whose Accepted were lost here would be submitted again.
             log.exception("could not record upstream call %s for run %s", operation, run_id)
@@ -101,13 +98,14 @@ class UpstreamGateway:
         if isinstance(outcome, Throttled | Unavailable) and retry_after is not None:
             self.budget.block(bucket, time.time() + retry_after)
         with write(self.engine) as conn:
-            conn.execute(
-                insert(upstream_calls).values(
-                    run_id=run_id,
-                    operation=operation,
-                    outcome=outcome.kind,
-                    status=outcome.status,
-                    at=started_at,
-                    latency_ms=outcome.latency_ms,
-                )
+            upstream_calls_repo.record_call(
+                conn,
+                {
+                    "run_id": run_id,
+                    "operation": operation,
+                    "outcome": outcome.kind,
+                    "status": outcome.status,
+                    "at": started_at,
+                    "latency_ms": outcome.latency_ms,
+                },
             )

@@ -8,11 +8,9 @@ import signal
 import socket
 import threading
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from app.store.engine import DatabaseError
 from app.store.wakeup import Wakeup, start_listener
-from app.worker.tasks import deliver_one, poll_one, submit_one
-from app.worker.watching import watch_one
+from app.worker.tasks import deliver_one, poll_one, submit_one, watch_one
 
 log = logging.getLogger(__name__)
 # While the wake-up watch is down (a lost LISTEN connection), idle threads poll this often.
@@ -34,7 +32,7 @@ class Worker:
         for task in TASKS:
             try:
                 did |= task(self.services, owner)
-            except SQLAlchemyError:
+            except DatabaseError:
                 # The database blinked: the lease lapses and the item is taken again later.
                 log.exception("database error in %s", task.__name__)
                 self.stop.wait(1.0)

@@ -1,16 +1,18 @@
-"""One unit of work each: claim a due item with a lease, handle it, release it."""
+"""The worker's units of work: claim a due item with a lease, handle it, release it."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from app.log_context import bind_run_id, run_log_scope
+from app.delivery.attempts import deliver
+from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.polling import apply_poll_outcome, expire_if_too_old, poll
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo
 from app.store.deliveries_repo import claim_due_delivery
-from app.worker.delivering import deliver
+from app.store.zap_repo import claim_due_watch
+from app.zap_runs.scan import watch_step
 
 log = logging.getLogger(__name__)
 
@@ -58,4 +60,15 @@ def deliver_one(services, owner: str) -> bool:
         return False
     bind_run_id(delivery["run_id"])
     deliver(services, delivery, owner)
+    return True
+
+
+def watch_one(services, owner: str) -> bool:
+    """Scan one page for a Zap Runs watch whose time has come; True if there was one."""
+    watch = claim_due_watch(
+        services.engine, owner, time.time(), services.settings.worker_lease_seconds
+    )
+    if watch is None:
+        return False
+    watch_step(services, watch, owner, time.time())
     return True

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from app.delivery.events import iso
+from app.delivery.run_events import iso
+from app.delivery.states import DeliveryState
 from app.store import deliveries_repo, webhooks_repo, zap_repo
 
 EVENT_PREFIX = "zap_run."
@@ -68,7 +69,7 @@ def record_status(conn, watch: dict, run: dict, previous: str | None, targets, n
                 "event_id": event["event_id"],
                 "event_type": event_type(status),
                 "body": event["body"],
-                "state": deliveries_repo.PENDING,
+                "state": DeliveryState.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,

@@ -13,12 +13,10 @@ import logging
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
-from app.delivery.events import iso
-from app.schemas.zap_runs import FINISHED_STATUSES
+from app.delivery.run_events import iso
+from app.schemas.zap_runs_contract import FINISHED_STATUSES
 from app.store import zap_repo
 from app.store.engine import write
-from app.store.leases import release
-from app.store.tables import zap_watches
 from app.upstream import outcomes as oc
 from app.zap_runs.events import record_status, watch_targets
 
@@ -66,7 +64,7 @@ def watch_step(services, watch: dict, owner: str, now: float) -> str:
             values, verdict = _record_page(conn, watch, json.loads(outcome.raw), now, services)
         else:
             values, verdict = _later(watch, outcome, now)
-        release(conn, zap_watches, watch["id"], owner, updated_at=now, **values)
+        zap_repo.release_watch(conn, watch["id"], owner, updated_at=now, **values)
     log.info("zap watch %s: %s", watch["id"], verdict)
     return verdict
 

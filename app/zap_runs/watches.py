@@ -7,8 +7,8 @@ import time
 import uuid
 from urllib.parse import urlencode
 
-from app.delivery.events import iso
-from app.errors import ApiError
+from app.api.errors import ApiError
+from app.delivery.run_events import iso
 from app.store import webhooks_repo, zap_repo
 
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.config import SANDBOX_FORWARD_SECRET
+from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.store.engine import build_engine, read
 from app.store.tables import runs
 from tests.conftest import API_KEY, RELAY_SECRET, STORED_ACTION

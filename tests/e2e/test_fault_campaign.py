@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import pytest
 import requests
 
-from app.config import SANDBOX_FORWARD_SECRET
+from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.runs.states import FINAL_STATES
 from app.runs.tokens import callback_token
 from tests.conftest import API_KEY, RELAY_SECRET

@@ -90,6 +90,6 @@ def test_every_scrape_counts_every_process_and_the_worker(
     deliveries = [
         line
         for line in _json_lines(relay.workers[0].output())
-        if line["logger"] == "app.worker.delivering"
+        if line["logger"] == "app.delivery.attempts"
     ]
     assert {line["run_id"] for line in deliveries} == set(run_ids)

@@ -40,7 +40,7 @@ def limited(relay_env, sandbox):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         services = get_services()
     yield client, {e.name: e for e in body_endpoints(client, services, sandbox)}

@@ -12,7 +12,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from app.openapi import build_spec
+from app.api.openapi.document import build_spec
 from tests.conftest import API_KEY
 
 CHECKS = [

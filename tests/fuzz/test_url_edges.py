@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.openapi import build_spec
+from app.api.openapi.document import build_spec
 
 PROBES = ("%00", "a%00b", "%ED%A0%80", "%C0%AF", "%FF", "x" * 5000, "..%2F..%2Fetc")
 DOCUMENT = build_spec().to_dict()["paths"]

@@ -33,7 +33,7 @@ def v2_upstream(httpserver, relay_env):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         services = get_services()
     yield client, services, httpserver, (first, second)

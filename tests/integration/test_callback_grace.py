@@ -4,7 +4,7 @@ import itertools
 import time
 import uuid
 
-from app.runs.grace import MIN_HISTORY, RECENT_RUNS, CallbackGrace
+from app.runs.poll_schedule import MIN_HISTORY, RECENT_RUNS, CallbackGrace
 from app.store.engine import write
 from app.store.tables import runs
 from tests.integration.helpers import run_row, trigger

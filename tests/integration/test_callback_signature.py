@@ -20,7 +20,7 @@ def signed_app(relay_env, sandbox):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         services = get_services()
     yield client, services

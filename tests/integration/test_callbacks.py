@@ -112,7 +112,7 @@ def test_oversized_callback_is_413_and_changes_nothing(relay_env, sandbox):
     sandbox.knobs(callback_drop=1.0, run_seconds=60)
     run_id = trigger(client)
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         services = get_services()
     before = snapshot(services)

@@ -20,7 +20,7 @@ def test_private_target_fails_at_delivery_time_without_a_request(relay_env, sand
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         services = get_services()
     run_id = _settled_run(client, services, sandbox)

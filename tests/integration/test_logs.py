@@ -5,8 +5,8 @@ import io
 import json
 import logging
 
-from app.config import SANDBOX_FORWARD_SECRET
-from app.logs import build_handler
+from app.config.settings import SANDBOX_FORWARD_SECRET
+from app.observability.logs import build_handler
 from app.runs.tokens import callback_token
 from app.worker.tasks import deliver_one
 from tests.conftest import API_KEY, RELAY_SECRET
@@ -53,7 +53,7 @@ def test_a_runs_lines_are_json_carry_its_run_id_and_no_secret(
     assert {r["logger"] for r in about_the_run} >= {
         "app.runs.submission",
         "app.runs.callbacks",
-        "app.worker.delivering",
+        "app.delivery.attempts",
     }
     assert all(r.get("run_id") == run_id for r in about_the_run)
     assert records[-1]["message"] == "after the run" and "run_id" not in records[-1]

@@ -13,10 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import column, func, insert, inspect, select, table, text
 
-from app.devserver import upgrade_schema
+from app.cli.devserver import upgrade_schema
 from app.store.engine import build_engine, read
 from app.store.schema_version import (
-    BASELINE,
     SchemaNotCurrent,
     check_current,
     current_revision,
@@ -106,14 +105,6 @@ def run_count(engine) -> int:
         return conn.execute(select(func.count()).select_from(runs)).scalar()
 
 
-def make_legacy(engine) -> None:
-    """What create_all made before migrations: the baseline's tables (checked equal to the
-    pre-migration create_all with compare_metadata) and no alembic_version."""
-    upgrade(engine, BASELINE)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE alembic_version"))
-
-
 def test_upgrade_from_empty_gives_exactly_the_tables(engine):
     assert upgrade(engine) == head_revision()
     assert schema_difference(engine) == []
@@ -155,10 +146,8 @@ def test_gunicorn_refuses_an_unmigrated_database_before_forking(database_url, tm
 
 
 def test_an_older_revision_is_refused_until_upgraded(engine):
-    upgrade(engine, BASELINE)
-    if head_revision() == BASELINE:
-        pytest.skip("one revision only: nothing can be behind it")
-    with pytest.raises(SchemaNotCurrent, match=rf"at {BASELINE}, need .*relay db upgrade"):
+    upgrade(engine, "0001")
+    with pytest.raises(SchemaNotCurrent, match=r"at 0001, need .*relay db upgrade"):
         check_current(engine)
 
 
@@ -170,34 +159,6 @@ def test_a_database_migrated_by_a_newer_release_is_refused(engine):
         check_current(engine)
     with pytest.raises(SchemaNotCurrent, match="newer than this relay"):
         upgrade(engine)
-
-
-def test_legacy_create_all_database_is_stamped_then_upgraded(engine, database_url, tmp_path):
-    make_legacy(engine)
-    add_run(engine)
-    with pytest.raises(SchemaNotCurrent, match=r"made before migrations.*relay db upgrade"):
-        check_current(engine)
-    done = run_to_exit(
-        python_cmd("-m", "app.cli", "db", "upgrade"), live_env(database_url, tmp_path)
-    )
-    assert done.returncode == 0, done.stderr
-    assert f"database schema is up to date (at {head_revision()})" in done.stdout
-    assert check_current(engine) == head_revision()
-    assert run_count(engine) == 1 and schema_difference(engine) == []
-
-
-def test_legacy_tables_that_differ_are_not_stamped(engine, database_url, tmp_path):
-    make_legacy(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE rate_budget"))
-    done = run_to_exit(
-        python_cmd("-m", "app.cli", "db", "upgrade"), live_env(database_url, tmp_path)
-    )
-    assert done.returncode == 1
-    [line] = done.stderr.splitlines()
-    assert "table rate_budget missing" in line and line.startswith("relay: ")
-    with engine.connect() as conn:
-        assert current_revision(conn) is None  # nothing was applied
 
 
 def test_two_release_steps_at_once_both_succeed(database_url, tmp_path):

@@ -10,11 +10,10 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from app.config import SANDBOX_FORWARD_SECRET
+from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.store.engine import read, write
 from app.store.tables import zap_run_events, zap_runs, zap_watches
-from app.worker.tasks import deliver_one
-from app.worker.watching import watch_one
+from app.worker.tasks import deliver_one, watch_one
 
 
 @pytest.fixture

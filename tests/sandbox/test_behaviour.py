@@ -7,7 +7,7 @@ import uuid
 import pytest
 from flask import Flask
 
-from app.config import Settings
+from app.config.settings import Settings
 from app.sandbox import create_sandbox_app, init_app
 from app.sandbox.knobs import KnobError
 from tests.sandbox.conftest import BEARER, InProcessApi

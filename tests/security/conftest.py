@@ -19,7 +19,7 @@ def build_client(env: dict):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
     with app.app_context():
-        from app.services import get_services
+        from app.api.context import services as get_services
 
         services = get_services()
     return app, client, services

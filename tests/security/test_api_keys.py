@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from app.openapi import build_spec
+from app.api.openapi.document import build_spec
 from tests.conftest import API_KEY
 
 DOCUMENT = build_spec().to_dict()

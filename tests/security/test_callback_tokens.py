@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 
-from app.config import SANDBOX_RELAY_SECRET
+from app.config.settings import SANDBOX_RELAY_SECRET
 from tests.integration.helpers import run_row, trigger
 from tests.security.conftest import build_client
 from tests.support.processes import wait_for

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from app.delivery.guard import UnsafeTarget, check_target
+from app.delivery.ssrf_guard import UnsafeTarget, check_target
 from app.worker.tasks import deliver_one
 from tests.integration.helpers import RUN_URL, callback_url, run_row, trigger
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.config import ConfigError, load_settings
+from app.config.settings import ConfigError, load_settings
 
 LIVE = {
     "ZAPIER_ACCESS_TOKEN": "tok",

@@ -9,8 +9,8 @@ import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from app.openapi import build_spec
-from app.schemas import action_runs, stored_actions, zap_runs
+from app.api.openapi.document import build_spec
+from app.schemas import action_runs, stored_actions, zap_runs_contract
 
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "contract"
 FILES = {
@@ -70,8 +70,8 @@ def _cases():
     for file, names in FILES.items():
         for name in names:
             yield pytest.param(file, name, spec, id=f"{file.split('.')[0]}::{name}")
-    with_zap_runs = {**spec, **_render_alone(zap_runs.COMPONENTS)}
-    for name in (*zap_runs.COMPONENTS, *ZAP_RUNS_SHARED):
+    with_zap_runs = {**spec, **_render_alone(zap_runs_contract.COMPONENTS)}
+    for name in (*zap_runs_contract.COMPONENTS, *ZAP_RUNS_SHARED):
         yield pytest.param(ZAP_RUNS_FILE, name, with_zap_runs, id=f"zap-runs::{name}")
 
 
@@ -94,7 +94,7 @@ def test_every_contract_object_schema_has_a_marshmallow_twin():
         objects = {n for n, s in _contract(file).items() if s.get("type") == "object"}
         assert objects == set(names), file
     zap_objects = {n for n, s in _contract(ZAP_RUNS_FILE).items() if s.get("type") == "object"}
-    assert zap_objects == {*zap_runs.COMPONENTS, *ZAP_RUNS_SHARED}
+    assert zap_objects == {*zap_runs_contract.COMPONENTS, *ZAP_RUNS_SHARED}
 
 
 def test_openapi_json_publishes_contract_names(client):

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from app.config import ConfigError
-from app.log_context import bind_run_id, run_log_scope
-from app.logs import build_handler, gunicorn_logconfig, log_format
+from app.config.settings import ConfigError
+from app.observability.logs import build_handler, gunicorn_logconfig, log_format
+from app.observability.run_context import bind_run_id, run_log_scope
 
 RUN_ID = "0b7c6a8e-1f8e-4c55-9a57-3d2b1c0e9f11"
 

@@ -6,10 +6,11 @@ import time
 from marshmallow import ValidationError
 from standardwebhooks.webhooks import Webhook
 
-from app.config import SANDBOX_FORWARD_SECRET
+from app.api.errors import flatten_messages
+from app.config.settings import SANDBOX_FORWARD_SECRET
+from app.delivery.retry_schedule import next_delivery_delay
 from app.delivery.signing import signed_headers
-from app.errors import flatten_messages
-from app.runs.schedule import next_delivery_delay, next_poll_delay
+from app.runs.poll_schedule import next_poll_delay
 from app.runs.tokens import callback_token, token_matches
 from app.schemas.relay import RelayStoredActionsRunRequest
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.upstream.headers import parse_rate_headers, parse_retry_after
 from app.upstream.outcomes import RateInfo
+from app.upstream.rate_headers import parse_rate_headers, parse_retry_after
 
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 

@@ -10,7 +10,6 @@ import requests
 from marshmallow import Schema, ValidationError
 
 from app.schemas.stored_actions import ActionsErrorResponse
-from app.upstream.headers import parse_rate_headers, parse_retry_after
 from app.upstream.outcomes import (
     Accepted,
     Refused,
@@ -20,6 +19,7 @@ from app.upstream.outcomes import (
     Unavailable,
     UpstreamOutcome,
 )
+from app.upstream.rate_headers import parse_rate_headers, parse_retry_after
 
 # A 429 without Retry-After and without a usable X-RateLimit-Reset waits this long.
 DEFAULT_THROTTLE_SECONDS = 60.0

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
+from app.delivery.retry_schedule import next_delivery_delay
 from app.delivery.sender import attempt_delivery, delivery_session
-from app.metrics_live import observe_delivery
-from app.runs.schedule import next_delivery_delay
+from app.delivery.states import DeliveryState
+from app.observability.histograms import observe_delivery
 from app.store import deliveries_repo, webhooks_repo
 from app.store.engine import read, write
-from app.store.leases import release
-from app.store.tables import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +34,11 @@ def deliver(services, delivery: dict, owner: str) -> None:
     now = time.time()
     if secret is None:
         with write(services.engine) as conn:
-            release(
+            deliveries_repo.release_delivery(
                 conn,
-                deliveries,
                 delivery["id"],
                 owner,
-                state=deliveries_repo.FAILED,
+                state=DeliveryState.FAILED,
                 last_error=why_not,
             )
         log.info("delivery %s not sent: %s", delivery["id"], why_not)
@@ -57,13 +55,13 @@ def deliver(services, delivery: dict, owner: str) -> None:
     attempts = delivery["attempts"] + 1
     values = {"attempts": attempts, "last_status": result.status, "last_error": result.error}
     if result.delivered:
-        values.update(state=deliveries_repo.DELIVERED, delivered_at=now, next_attempt_at=None)
+        values.update(state=DeliveryState.DELIVERED, delivered_at=now, next_attempt_at=None)
     elif result.gone:
-        values.update(state=deliveries_repo.GONE, next_attempt_at=None)
+        values.update(state=DeliveryState.GONE, next_attempt_at=None)
     else:
         delay = next_delivery_delay(settings.forward_retry_schedule, attempts, result.retry_after)
         if delay is None:
-            values.update(state=deliveries_repo.FAILED, next_attempt_at=None)
+            values.update(state=DeliveryState.FAILED, next_attempt_at=None)
         else:
             values["next_attempt_at"] = time.time() + delay
     with write(services.engine) as conn:
@@ -78,7 +76,7 @@ def deliver(services, delivery: dict, owner: str) -> None:
                 "response_excerpt": result.excerpt,
             },
         )
-        release(conn, deliveries, delivery["id"], owner, **values)
+        deliveries_repo.release_delivery(conn, delivery["id"], owner, **values)
         if result.gone and delivery["webhook_id"]:
             webhooks_repo.update_webhook(
                 conn,

@@ -5,8 +5,15 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from app.openapi_parts import BODY_ERRORS, REFUSALS, UUID_PARAM, json_ref, path_params, responses
-from app.openapi_zap_runs import ZAP_COMPONENTS, zap_paths
+from app.api.openapi.parts import (
+    BODY_ERRORS,
+    REFUSALS,
+    UUID_PARAM,
+    json_ref,
+    path_params,
+    responses,
+)
+from app.api.openapi.zap_runs_paths import ZAP_COMPONENTS, zap_paths
 from app.schemas import action_runs, relay, stored_actions
 
 RELAY_COMPONENTS = {

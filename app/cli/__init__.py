@@ -7,8 +7,8 @@ import logging
 import os
 import sys
 
-from app.config import ConfigError, load_settings
-from app.logs import configure_logging
+from app.config.settings import ConfigError, load_settings
+from app.observability.logs import configure_logging
 
 
 def _settings_or_exit():
@@ -20,8 +20,8 @@ def _settings_or_exit():
 
 
 def cmd_worker(_args) -> int:
-    from app.metrics_live import start_worker_metrics
-    from app.services import build_services
+    from app.bootstrap import build_services
+    from app.observability.histograms import start_worker_metrics
     from app.worker.loop import Worker
 
     settings = _settings_or_exit()
@@ -57,8 +57,7 @@ def cmd_db_upgrade(_args) -> int:
 
 def exit_unless_schema_current(settings=None) -> None:
     """Refuse to start a web or worker process, with one line, unless the schema is at head."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    from app.store.engine import DatabaseError
     from app.store.schema_version import SchemaNotCurrent, check_url
 
     settings = settings or _settings_or_exit()
@@ -67,13 +66,13 @@ def exit_unless_schema_current(settings=None) -> None:
     except SchemaNotCurrent as err:
         print(f"relay: {err}", file=sys.stderr)
         raise SystemExit(1) from None
-    except SQLAlchemyError as err:
+    except DatabaseError as err:
         # Unreachable is not stale: the process starts and /readyz says 503 until it is back.
         logging.getLogger("app").warning("database schema not checked: %s", type(err).__name__)
 
 
 def cmd_run(_args) -> int:
-    from app.devserver import run_web_and_worker
+    from app.cli.devserver import run_web_and_worker
 
     _settings_or_exit()  # fail fast, with one clear line, before starting anything
     os.environ.setdefault("LOG_FORMAT", "text")  # for a person at a terminal, unless asked
@@ -84,7 +83,7 @@ def cmd_run(_args) -> int:
 
 
 def cmd_listen(args) -> int:
-    from app.listener import listen
+    from app.cli.forward_printer import listen
 
     settings = _settings_or_exit()
     listen(args.host, args.port, args.secret or settings.forward_secret)

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+from app.delivery.retry_schedule import DEFAULT_RETRY_SCHEDULE
 
 
 class ConfigError(Exception):

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
 
 
 def web_command() -> list[str]:
@@ -20,7 +20,7 @@ def web_command() -> list[str]:
 
 def upgrade_schema() -> bool:
     """A fresh checkout just works: `make run` migrates its database like a release step would."""
-    from app.config import load_settings
+    from app.config.settings import load_settings
     from app.store.schema_version import SchemaNotCurrent, upgrade
 
     try:

@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from app.delivery.states import DeliveryState
 from app.runs.states import EVENT_TYPES, RunState
 from app.store import deliveries_repo, webhooks_repo
 
@@ -66,7 +67,7 @@ def create_deliveries(conn, run: dict, body: dict, now: float) -> int:
             "event_id": event_id,
             "event_type": event_type,
             "body": text,
-            "state": deliveries_repo.PENDING,
+            "state": DeliveryState.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,

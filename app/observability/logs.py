@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 
 from pythonjsonlogger.json import JsonFormatter
 
-from app.config import SANDBOX_RELAY_SECRET, ConfigError
-from app.log_context import RunIdFilter
+from app.config.settings import SANDBOX_RELAY_SECRET, ConfigError
+from app.observability.run_context import RunIdFilter
 
 FORMATS = ("json", "text")
 MASK = "[redacted]"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
-from app.delivery.events import iso
+from app.delivery.run_events import iso
 from app.runs.settle import result_view
-from app.store import deliveries_repo, runs_repo
+from app.store import deliveries_repo, runs_repo, upstream_calls_repo
 
 
 def run_summary(run: dict) -> dict:
@@ -33,7 +33,7 @@ def run_summary(run: dict) -> dict:
 
 def run_detail(conn, run: dict) -> dict:
     callbacks = runs_repo.callbacks_of(conn, run["id"])
-    calls = runs_repo.upstream_calls_of(conn, run["id"])
+    calls = upstream_calls_repo.calls_of(conn, run["id"])
     deliveries = deliveries_repo.deliveries_of(conn, run["id"])
     attempts = deliveries_repo.attempts_of(conn, [d["id"] for d in deliveries])
     result = json.loads(run["result_json"]) if run["result_json"] else None

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 from app.api.auth import require_client
 from app.api.bodies import load_query
 from app.api.context import services, settings
-from app.schemas.zap_runs import ZapRunsQuery
+from app.schemas.zap_runs_contract import ZapRunsQuery
 from app.store.engine import read
 from app.zap_runs.watches import zap_runs_page
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
-from app.errors import error_entry, flatten_messages, validation_error
+from app.api.errors import error_entry, flatten_messages, validation_error
 from app.sandbox.service import Sandbox
 
 EXTENSION_KEY = "sandbox"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.openapi_parts import BODY_ERRORS, json_ref, path_params, responses
-from app.schemas import zap_runs, zap_watches
+from app.api.openapi.parts import BODY_ERRORS, json_ref, path_params, responses
+from app.schemas import zap_runs_contract, zap_watches
 
 ZAP_COMPONENTS = {
-    **zap_runs.COMPONENTS,
+    **zap_runs_contract.COMPONENTS,
     "ZapWatchCreate": zap_watches.ZapWatchCreate,
     "ZapWatchUpdate": zap_watches.ZapWatchUpdate,
     "ZapWatch": zap_watches.ZapWatch,
@@ -22,7 +22,7 @@ def zap_paths() -> dict:
         "/v1/zap-runs": {
             "get": {
                 "operationId": "listZapRuns",
-                "parameters": [{"in": "query", "schema": zap_runs.ZapRunsQuery}],
+                "parameters": [{"in": "query", "schema": zap_runs_contract.ZapRunsQuery}],
                 "responses": responses(
                     {"200": {"description": "Stored Zap runs", **json_ref("StoredZapRunsPage")}},
                     400,

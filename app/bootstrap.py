@@ -1,4 +1,4 @@
-"""The per-process service container: engine, upstream gateway, budget; built after fork."""
+"""The per-process container of engine, upstream gateway, budget and grace; built after fork."""
 
 from __future__ import annotations
 
@@ -6,33 +6,32 @@ import threading
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app
-from sqlalchemy import Engine
-
-from app.config import Settings
-from app.store.engine import build_engine, write
+from app.config.settings import Settings
+from app.runs.poll_schedule import CallbackGrace
+from app.store.engine import Engine, build_engine, write
 from app.store.schema_version import check_current
 from app.store.webhooks_repo import sync_env_webhooks
+from app.upstream.budget import RateBudget
+from app.upstream.client import UpstreamClient
+from app.upstream.gateway import UpstreamGateway
 
 
 @dataclass
 class Services:
+    """What a request or a worker task needs besides its arguments."""
+
     settings: Settings
     engine: Engine
-    gateway: object
-    budget: object
-    grace: object  # app.runs.grace.CallbackGrace
+    gateway: UpstreamGateway
+    budget: RateBudget
+    grace: CallbackGrace
 
     def close(self) -> None:
+        self.gateway.client.close()
         self.engine.dispose()
 
 
 def build_services(settings: Settings, pool_size: int = 10) -> Services:
-    from app.runs.grace import CallbackGrace
-    from app.upstream.budget import RateBudget
-    from app.upstream.client import UpstreamClient
-    from app.upstream.gateway import UpstreamGateway
-
     engine = build_engine(settings.database_url, pool_size=pool_size)
     try:
         check_current(engine)  # migrations are `relay db upgrade`'s job, never a side effect
@@ -52,7 +51,7 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
     return Services(settings, engine, gateway, budget, grace)
 
 
-class _LazyServices:
+class LazyServices:
     """Built on first use in each process: gunicorn forks after create_app(), engines must not."""
 
     def __init__(self, settings: Settings):
@@ -67,10 +66,9 @@ class _LazyServices:
                     self._services = build_services(self.settings)
         return self._services
 
-
-def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions["relay.services"] = _LazyServices(settings)
-
-
-def get_services() -> Services:
-    return current_app.extensions["relay.services"].get()
+    def close(self) -> None:
+        """Dispose of what was built (tests and shutdown); a later get() builds anew."""
+        with self._lock:
+            built, self._services = self._services, None
+        if built is not None:
+            built.close()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.config_values import (
+from app.config.values import (
     DEFAULT_RETRY_SCHEDULE,
     ConfigError,
     env_flag,

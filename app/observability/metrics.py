@@ -6,12 +6,11 @@ import time
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
 
-from app.metrics_live import add_live_collectors
-from app.runs.states import OPEN_STATES, RunState
+from app.observability.histograms import add_live_collectors
+from app.runs.states import RunState
+from app.store import stats_repo
 from app.store.engine import read
-from app.store.tables import callbacks, deliveries, delivery_attempts, runs, upstream_calls
 
 
 class StoreCollector:
@@ -26,33 +25,14 @@ class StoreCollector:
 
     def collect(self):
         with read(self.services.engine) as conn:
-            by_state = dict(
-                conn.execute(select(runs.c.state, func.count()).group_by(runs.c.state)).all()
-            )
-            by_source = conn.execute(
-                select(runs.c.source, func.count())
-                .where(runs.c.source.is_not(None))
-                .group_by(runs.c.source)
-            ).all()
-            oldest = conn.execute(
-                select(func.min(runs.c.created_at)).where(runs.c.state.in_(list(OPEN_STATES)))
-            ).scalar()
-            verdicts = conn.execute(
-                select(callbacks.c.verdict, func.count()).group_by(callbacks.c.verdict)
-            ).all()
-            calls = conn.execute(
-                select(upstream_calls.c.operation, upstream_calls.c.outcome, func.count()).group_by(
-                    upstream_calls.c.operation, upstream_calls.c.outcome
-                )
-            ).all()
-            attempts = conn.execute(
-                select(delivery_attempts.c.status, func.count()).group_by(
-                    delivery_attempts.c.status
-                )
-            ).all()
-            pending = conn.execute(
-                select(func.count()).select_from(deliveries).where(deliveries.c.state == "pending")
-            ).scalar_one()
+            counts = stats_repo.store_counts(conn)
+        by_state = counts["runs_by_state"]
+        by_source = counts["settled_by_source"]
+        oldest = counts["oldest_open_created_at"]
+        verdicts = counts["callback_verdicts"]
+        calls = counts["upstream_calls"]
+        attempts = counts["attempts_by_status"]
+        pending = counts["deliveries_pending"]
         yield _gauge(
             "relay_runs",
             "Runs by state.",

@@ -1,0 +1,1 @@
+"""Observability: log lines and their run context, the redacted access log, and /metrics."""
