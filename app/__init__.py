@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app.api import context, errors
+from app.api import access_path, context, errors
 from app.config.settings import load_settings
 from app.observability.logs import configure_logging
 
@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     errors.init_app(app)
+    access_path.init_app(app)
     context.init_app(app, settings)
     from app.api import init_app as init_api
 

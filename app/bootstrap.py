@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from app.config.settings import Settings
-from app.runs.poll_schedule import CallbackGrace
+from app.runs.callback_grace import CallbackGrace
 from app.store.engine import Engine, build_engine, write
 from app.store.schema_version import check_current
 from app.store.webhooks_repo import sync_env_webhooks

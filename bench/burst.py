@@ -16,8 +16,7 @@ from sqlalchemy import select
 from app.store.engine import build_engine, read
 from app.store.tables import runs
 from bench.common import database, quick, save_result, summary
-from bench.receiver import TimedReceiver
-from bench.stack import Relay, Sandbox
+from bench.stack import Relay, live_stack, trigger
 
 RUN_LIMIT = 200  # the relay's default ZAPIER_RUN_LIMIT and the sandbox's default run_limit
 CLIENTS = 64
@@ -34,7 +33,7 @@ def fire(relay: Relay, count: int) -> tuple[list[dict], float]:
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         started = time.time()
-        answer = relay.trigger(session, metadata={"n": index})
+        answer = trigger(relay, session, metadata={"n": index})
         run_id = answer.json()["data"]["id"] if answer.status_code == 202 else None
         return {
             "status": answer.status_code,
@@ -60,33 +59,19 @@ def relay_runs(db_url: str) -> list[dict]:
 
 def run() -> dict:
     count, window = (500, 10.0) if quick() else (1000, 30.0)
-    receiver = TimedReceiver()
+    knobs = {"run_seconds": 0.5, "window_seconds": window, "run_limit": RUN_LIMIT}
+    limits = {"ZAPIER_RUN_LIMIT": RUN_LIMIT, "ZAPIER_RATE_WINDOW_SECONDS": window}
     with (
         tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp,
         database("sqlite", Path(tmp)) as db_url,
+        live_stack(Path(tmp), db_url, knobs, **limits) as (sandbox, relay, receiver),
     ):
-        workdir = Path(tmp)
-        sandbox = Sandbox(workdir, run_seconds=0.5, window_seconds=window, run_limit=RUN_LIMIT)
-        relay = Relay(
-            workdir,
-            db_url,
-            sandbox.base,
-            forward_url=receiver.url,
-            ZAPIER_RUN_LIMIT=RUN_LIMIT,
-            ZAPIER_RATE_WINDOW_SECONDS=window,
-        )
-        try:
-            relay.start(workers=1)
-            answers, first = fire(relay, count)
-            windows_needed = math.ceil(count / RUN_LIMIT) + 2
-            arrived = receiver.wait_for_count(count, timeout=windows_needed * window + 120)
-            time.sleep(window if arrived else 0)  # room for a late duplicate to show up
-            stats = sandbox.stats()
-            stored = relay_runs(db_url)
-        finally:
-            relay.stop()
-            sandbox.stop()
-            receiver.close()
+        answers, first = fire(relay, count)
+        windows_needed = math.ceil(count / RUN_LIMIT) + 2
+        arrived = receiver.wait_for_count(count, timeout=windows_needed * window + 120)
+        time.sleep(window if arrived else 0)  # room for a late duplicate to show up
+        stats = sandbox.stats()
+        stored = relay_runs(db_url)
     ids = [a["run_id"] for a in answers if a["run_id"]]
     submitted = sorted(r["submitted_at"] - first for r in stored if r["submitted_at"])
     forwards = receiver.by_run()

@@ -6,8 +6,6 @@ import contextlib
 import json
 import math
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,10 +16,10 @@ from app.runs.tokens import callback_path
 from app.store.engine import build_engine, write
 from app.store.tables import runs
 from tests.support.processes import ROOT
+from tests.support.run_rows import new_run_row
+from tests.support.stack import API_KEY, RELAY_SECRET, STORED_ACTION
 
-API_KEY = "bench-key-0123456789"
-RELAY_SECRET = "bench-relay-secret-0123456789"
-STORED_ACTION = "11111111-2222-4333-8444-555555555555"
+__all__ = ["API_KEY", "RELAY_SECRET", "STORED_ACTION"]  # what the launched relay is set up with
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS_DIR = ROOT / "instance" / "bench"
 
@@ -92,17 +90,6 @@ def database(kind: str, workdir: Path):
         admin.dispose()
 
 
-def upgrade_schema(env: dict) -> None:
-    """The schema as the relay's own `relay db upgrade` makes it."""
-    subprocess.run(
-        [sys.executable, "-m", "app.cli", "db", "upgrade"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-
-
 def seed_waiting_runs(db_url: str, count: int, now: float, first_poll_in: float = 86400.0):
     """`count` stored-action runs already accepted upstream and awaiting their callback.
 
@@ -111,23 +98,15 @@ def seed_waiting_runs(db_url: str, count: int, now: float, first_poll_in: float 
     """
     pairs = [(str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(count)]
     rows = [
-        {
-            "id": run_id,
-            "kind": "stored_action",
-            "stored_action_id": STORED_ACTION,
-            "request_json": "{}",
-            "idempotency_id": str(uuid.uuid4()),
-            "metadata_json": "{}",
-            "state": "submitted",
-            "upstream_run_id": upstream_id,
-            "created_at": now,
-            "updated_at": now,
-            "submitted_at": now,
-            "next_poll_at": now + first_poll_in,
-            "submit_attempts": 1,
-            "poll_count": 0,
-            "not_found_count": 0,
-        }
+        new_run_row(
+            run_id,
+            now,
+            state="submitted",
+            upstream_run_id=upstream_id,
+            submitted_at=now,
+            next_poll_at=now + first_poll_in,
+            submit_attempts=1,
+        )
         for run_id, upstream_id in pairs
     ]
     engine = build_engine(db_url, pool_size=1)

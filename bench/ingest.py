@@ -40,7 +40,7 @@ def measure(target: str, workdir: Path, seconds: float, seed: int) -> dict:
     """One load run against the relay on `target` (sqlite/postgres) or the bare app (bare)."""
     kind = "sqlite" if target == "bare" else target
     with database(kind, workdir) as db_url:
-        relay = Relay(workdir, db_url, f"{NOWHERE}/sandbox", forward_url=f"{NOWHERE}/hook")
+        relay = Relay.live(workdir, db_url, f"{NOWHERE}/sandbox", forward_url=f"{NOWHERE}/hook")
         spec = "bench.bare_app:create_app()" if target == "bare" else "app:create_app()"
         relay.start(app_spec=spec, workers=0)
         try:

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from app.store.engine import build_engine, read
 from app.store.tables import callbacks, deliveries, delivery_attempts, runs, upstream_calls
 from bench.common import callback_request, database, quick, save_result, seed_waiting_runs, summary
-from bench.receiver import TimedReceiver
-from bench.stack import Relay, Sandbox
+from bench.stack import Receiver, Relay, live_stack, run_times, subscriber, trigger
 
 RATE = 25.0  # runs started per second, open loop: a steady stream, not a burst
 FAST_IDLE = 0.02
@@ -31,7 +30,7 @@ def paced(count: int, send) -> None:
             pool.submit(send, index)
 
 
-def first_arrivals(receiver: TimedReceiver, count: int) -> dict[str, dict]:
+def first_arrivals(receiver: Receiver, count: int) -> dict[str, dict]:
     if not receiver.wait_for_count(count, timeout=120 + count / 10):
         raise RuntimeError(f"only {receiver.count()} of {count} forwards arrived")
     return {run_id: arrivals[0] for run_id, arrivals in receiver.by_run().items()}
@@ -60,11 +59,11 @@ def pickup_times(db_url: str) -> dict[str, tuple[float, float, float]]:
 
 def callback_path(workdir: Path, count: int, kind: str = "sqlite", **env) -> dict:
     """The bench plays upstream: it POSTs each run's callback and times the forward's arrival."""
-    receiver = TimedReceiver()
+    receiver = subscriber()
     local = threading.local()
     sent: dict[str, tuple[float, float, int]] = {}
     with database(kind, workdir) as db_url:
-        relay = Relay(
+        relay = Relay.live(
             workdir, db_url, "http://127.0.0.1:9/sandbox", forward_url=receiver.url, **env
         )
         relay.start(workers=1)
@@ -123,38 +122,24 @@ def poll_times(db_url: str) -> dict[str, dict]:
 
 def poll_path(workdir: Path, count: int) -> dict:
     """Every callback dropped; the relay polls every second after a 1 s grace and forwards."""
-    receiver = TimedReceiver()
-    sandbox = Sandbox(
-        workdir, callback_drop=1, run_seconds=0.5, get_limit=UNLIMITED, run_limit=UNLIMITED
-    )
+    knobs = {"callback_drop": 1, "run_seconds": 0.5, "get_limit": UNLIMITED, "run_limit": UNLIMITED}
+    settings = {"CALLBACK_GRACE_SECONDS": 1, "POLL_MAX_INTERVAL_SECONDS": 1}
+    settings |= {"ZAPIER_GET_LIMIT": UNLIMITED, "ZAPIER_RUN_LIMIT": UNLIMITED}
     local = threading.local()
-    with database("sqlite", workdir) as db_url:
-        relay = Relay(
-            workdir,
-            db_url,
-            sandbox.base,
-            forward_url=receiver.url,
-            CALLBACK_GRACE_SECONDS=1,
-            POLL_MAX_INTERVAL_SECONDS=1,
-            ZAPIER_GET_LIMIT=UNLIMITED,
-            ZAPIER_RUN_LIMIT=UNLIMITED,
-        )
-        relay.start(workers=1)
-        try:
+    with (
+        database("sqlite", workdir) as db_url,
+        live_stack(workdir, db_url, knobs, **settings) as (sandbox, relay, receiver),
+    ):
 
-            def send(_index: int) -> None:
-                session = getattr(local, "session", None) or requests.Session()
-                local.session = session
-                relay.trigger(session).raise_for_status()
+        def send(_index: int) -> None:
+            session = getattr(local, "session", None) or requests.Session()
+            local.session = session
+            trigger(relay, session).raise_for_status()
 
-            paced(count, send)
-            arrivals = first_arrivals(receiver, count)
-            ready = sandbox.run_times()
-            polled = poll_times(db_url)
-        finally:
-            relay.stop()
-            sandbox.stop()
-            receiver.close()
+        paced(count, send)
+        arrivals = first_arrivals(receiver, count)
+        ready = run_times(sandbox)
+        polled = poll_times(db_url)
     from_ready, from_poll, sources = [], [], set()
     for run_id, arrival in arrivals.items():
         info = polled[run_id]

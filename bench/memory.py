@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from app.store.engine import build_engine, read
 from app.store.tables import runs
 from bench.common import database, quick, rss_mib, save_result
-from bench.receiver import TimedReceiver
-from bench.stack import Relay, Sandbox
+from bench.stack import Relay, Sandbox, live_stack, trigger, web_worker_pids
 
 UNLIMITED = 10**6  # memory, not the budget: submissions must not wait for a window
 CLIENTS = 8
@@ -29,7 +28,7 @@ def trigger_batch(relay: Relay, count: int, offset: int) -> Counter:
     def one(index: int) -> int:
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
-        return relay.trigger(session, metadata={"n": index}).status_code
+        return trigger(relay, session, metadata={"n": index}).status_code
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         return Counter(pool.map(one, range(offset, offset + count)))
@@ -37,7 +36,7 @@ def trigger_batch(relay: Relay, count: int, offset: int) -> Counter:
 
 def sample(relay: Relay, sandbox: Sandbox, done: int, started: float) -> dict:
     point = {"runs": done, "at_s": time.monotonic() - started}
-    for index, pid in enumerate(sorted(relay.web_worker_pids())):
+    for index, pid in enumerate(sorted(web_worker_pids(relay))):
         point[f"web{index}"] = rss_mib(pid)
     point["worker"] = rss_mib(relay.workers[0].proc.pid)
     point["sandbox"] = rss_mib(sandbox.child.proc.pid)
@@ -77,37 +76,23 @@ def growth(points: list[dict], name: str) -> dict:
 
 def run() -> dict:
     total, step = (1000, 200) if quick() else (10000, 2000)
-    receiver = TimedReceiver()
     statuses: Counter = Counter()
+    knobs = {"run_seconds": 0.05, "run_limit": UNLIMITED, "get_limit": UNLIMITED}
+    limits = {"ZAPIER_RUN_LIMIT": UNLIMITED, "ZAPIER_GET_LIMIT": UNLIMITED}
     with (
         tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp,
         database("sqlite", Path(tmp)) as db_url,
+        live_stack(Path(tmp), db_url, knobs, **limits) as (sandbox, relay, receiver),
     ):
-        workdir = Path(tmp)
-        sandbox = Sandbox(workdir, run_seconds=0.05, run_limit=UNLIMITED, get_limit=UNLIMITED)
-        relay = Relay(
-            workdir,
-            db_url,
-            sandbox.base,
-            forward_url=receiver.url,
-            ZAPIER_RUN_LIMIT=UNLIMITED,
-            ZAPIER_GET_LIMIT=UNLIMITED,
-        )
-        try:
-            relay.start(workers=1)
-            started = time.monotonic()
-            points = [sample(relay, sandbox, 0, started)]
-            for done in range(step, total + 1, step):
-                statuses += trigger_batch(relay, step, done - step)
-                if not receiver.wait_for_count(done, timeout=300):
-                    raise RuntimeError(f"only {receiver.count()} of {done} forwards arrived")
-                points.append(sample(relay, sandbox, done, started))
-                print(f"memory: {points[-1]}", flush=True)
-            final_states = states(db_url)
-        finally:
-            relay.stop()
-            sandbox.stop()
-            receiver.close()
+        started = time.monotonic()
+        points = [sample(relay, sandbox, 0, started)]
+        for done in range(step, total + 1, step):
+            statuses += trigger_batch(relay, step, done - step)
+            if not receiver.wait_for_count(done, timeout=300):
+                raise RuntimeError(f"only {receiver.count()} of {done} forwards arrived")
+            points.append(sample(relay, sandbox, done, started))
+            print(f"memory: {points[-1]}", flush=True)
+        final_states = states(db_url)
     processes = [name for name in points[0] if name not in ("runs", "at_s")]
     return {
         "runs": total,

@@ -12,7 +12,7 @@ from app.store.engine import build_engine, read
 from app.store.tables import runs, upstream_calls
 from bench.common import database, summary
 from bench.polling_sim import SimRun, simulate
-from bench.stack import Relay, Sandbox
+from bench.stack import live_stack, run_times, trigger
 from tests.support.processes import wait_for
 
 GRACE = 5.0  # short, so that 1-30 s runs go through grace and back-off within a minute
@@ -45,24 +45,22 @@ def relay_view(db_url: str) -> dict[str, dict]:
 
 def live_run(workdir: Path, count: int) -> dict:
     """`count` runs of 1-30 s with every callback dropped, polled by a real worker."""
-    sandbox = Sandbox(workdir, callback_drop=1, run_seconds=1, run_seconds_max=30)
-    with database("sqlite", workdir) as db_url:
-        relay = Relay(workdir, db_url, sandbox.base, CALLBACK_GRACE_SECONDS=GRACE)
-        relay.start(workers=1)
-        try:
-            with requests.Session() as session:
-                for _ in range(count):
-                    relay.trigger(session).raise_for_status()
+    knobs = {"callback_drop": 1, "run_seconds": 1, "run_seconds_max": 30}
+    grace = {"CALLBACK_GRACE_SECONDS": GRACE}
+    with (
+        database("sqlite", workdir) as db_url,
+        live_stack(workdir, db_url, knobs, forward=False, **grace) as (sandbox, relay, _),
+    ):
+        with requests.Session() as session:
+            for _ in range(count):
+                trigger(relay, session).raise_for_status()
 
-            def all_settled():
-                view = relay_view(db_url)
-                return view if all(r["settled_at"] for r in view.values()) else None
+        def all_settled():
+            view = relay_view(db_url)
+            return view if all(r["settled_at"] for r in view.values()) else None
 
-            real = wait_for(all_settled, deadline_seconds=180, interval=1.0)
-            done_at = {up: times[1] for up, times in sandbox.run_times().items()}
-        finally:
-            relay.stop()
-            sandbox.stop()
+        real = wait_for(all_settled, deadline_seconds=180, interval=1.0)
+        done_at = {up: times[1] for up, times in run_times(sandbox).items()}
     order = sorted(real.values(), key=lambda r: r["submitted_at"])
     specs = [SimRun(r["submitted_at"], done_at[r["upstream"]]) for r in order]
     simulated = simulate(specs, workdir, GRACE)["runs"]

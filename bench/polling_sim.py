@@ -21,7 +21,9 @@ from app.store.engine import read, write
 from app.store.tables import runs
 from app.upstream import outcomes as oc
 from app.worker.tasks import poll_one
-from bench.common import API_KEY, RELAY_SECRET, STORED_ACTION, upgrade_schema
+from bench.common import API_KEY, RELAY_SECRET
+from tests.support.run_rows import new_run_row
+from tests.support.stack import release_step
 
 OPEN = ("submitted", "waiting")
 
@@ -110,7 +112,7 @@ def simulate(
         "ZAPIER_RUN_LIMIT": str(10**9),
         "ZAPIER_RATE_WINDOW_SECONDS": str(window),
     }
-    upgrade_schema(env)
+    release_step(env, workdir, f"release-{uuid.uuid4().hex[:8]}")
     clock = VirtualClock(min(spec.submit_at for spec in specs))
     ids = [(str(uuid.uuid4()), str(uuid.uuid4())) for _ in specs]
     ready = {up: spec.ready_at for (_, up), spec in zip(ids, specs, strict=True)}
@@ -157,40 +159,17 @@ def simulate(
 def _polled_history(services, at: float) -> None:
     """Fifty finished runs that were settled by a poll: every callback went missing."""
     rows = [
-        {
-            **_queued_row(str(uuid.uuid4()), at),
-            "state": "succeeded",
-            "source": "poll",
-            "settled_at": at,
-            "next_submit_at": None,
-        }
+        new_run_row(now=at, state="succeeded", source="poll", settled_at=at, next_submit_at=None)
         for _ in range(50)
     ]
     with write(services.engine) as conn:
         conn.execute(insert(runs), rows)
 
 
-def _queued_row(run_id: str, now: float) -> dict:
-    return {
-        "id": run_id,
-        "kind": "stored_action",
-        "stored_action_id": STORED_ACTION,
-        "request_json": "{}",
-        "idempotency_id": str(uuid.uuid4()),
-        "metadata_json": "{}",
-        "state": "queued",
-        "created_at": now,
-        "updated_at": now,
-        "next_submit_at": now,
-        "submit_attempts": 0,
-        "poll_count": 0,
-        "not_found_count": 0,
-    }
-
-
 def _submitted_run(services, run_id: str, upstream_id: str) -> None:
     """A run as trigger_run stores it, then the real code applies upstream's 202 to it."""
-    row = _queued_row(run_id, time.time())
+    now = time.time()
+    row = new_run_row(run_id, now, next_submit_at=now)
     with write(services.engine) as conn:
         runs_repo.insert_run(conn, row)
     accepted = oc.Accepted(status=202, upstream_id=upstream_id)

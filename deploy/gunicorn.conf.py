@@ -32,7 +32,7 @@ def on_starting(server):
     # Once, in the master: a stale schema stops the start with one line, not with a traceback
     # per worker (workers build the app after forking).
     exit_unless_schema_current()
-    from app.observability.histograms import prepare_multiproc_dir
+    from app.observability.event_metrics import prepare_multiproc_dir
 
     path = prepare_multiproc_dir()
     if path:
@@ -45,6 +45,6 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    from app.observability.histograms import mark_process_dead
+    from app.observability.event_metrics import mark_process_dead
 
     mark_process_dead(worker.pid)

@@ -6,69 +6,33 @@ import os
 import uuid
 
 import pytest
-import requests
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.api import context
 from app.config.settings import SANDBOX_FORWARD_SECRET
-from tests.support.processes import Child, free_port, python_cmd, wait_until_up
 from tests.support.receiver import Receiver
+from tests.support.stack import API_KEY, RELAY_SECRET, STORED_ACTION, SandboxServer
 
-API_KEY = "test-key-0123456789"
-RELAY_SECRET = "test-relay-secret-0123456789"
-STORED_ACTION = "11111111-2222-4333-8444-555555555555"
+__all__ = ["API_KEY", "RELAY_SECRET", "STORED_ACTION"]  # the tests import them from here
 
 
 @pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory):
+def sandbox_server(tmp_path_factory) -> SandboxServer:
     """One standalone sandbox process for the session; tests reset it and set its knobs."""
-    workdir = tmp_path_factory.mktemp("sandbox")
-    port = free_port()
-    child = Child(
-        "sandbox",
-        python_cmd(
-            "-m",
-            "app.cli",
-            "sandbox",
-            "--port",
-            str(port),
-            "--database-url",
-            f"sqlite:///{workdir / 'sandbox.db'}",
-        ),
-        {"RELAY_INSTANCE_DIR": str(workdir)},
-        workdir,
-    )
-    base = f"http://127.0.0.1:{port}/sandbox"
+    server = SandboxServer(tmp_path_factory.mktemp("sandbox"))
     try:
-        wait_until_up(f"{base}/_admin/knobs", proc=child.proc)
-        yield base
+        yield server
     finally:
-        child.stop()
-
-
-class Sandbox:
-    def __init__(self, base: str):
-        self.base = base
-
-    def knobs(self, **values) -> dict:
-        response = requests.patch(f"{self.base}/_admin/knobs", json=values, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def stats(self) -> dict:
-        return requests.get(f"{self.base}/_admin/stats", timeout=5).json()
-
-    def reset(self) -> None:
-        requests.post(f"{self.base}/_admin/reset", timeout=5).raise_for_status()
+        server.stop()
 
 
 @pytest.fixture
-def sandbox(sandbox_server):
-    box = Sandbox(sandbox_server)
-    box.reset()
-    yield box
-    box.reset()
+def sandbox(sandbox_server) -> SandboxServer:
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -87,7 +51,7 @@ def relay_env(tmp_path, sandbox_server, database_url) -> dict:
     upgrade(database_url)  # what a deployment's release step (`relay db upgrade`) does
     return {
         "ZAPIER_ACCESS_TOKEN": "test-token",
-        "ZAPIER_API_BASE": sandbox_server,
+        "ZAPIER_API_BASE": sandbox_server.base,
         "PUBLIC_BASE_URL": "http://127.0.0.1:9",
         "DATABASE_URL": database_url,
         "RELAY_INSTANCE_DIR": str(tmp_path),
@@ -103,25 +67,39 @@ def relay_env(tmp_path, sandbox_server, database_url) -> dict:
 
 
 @pytest.fixture
-def app(relay_env):
-    app = create_app(relay_env)
-    yield app
-    app.extensions["relay.services"].close()
+def make_app(relay_env):
+    """Build the app from relay_env with `overrides` (and without the `dropped` names);
+    (authenticated test client, services). Every app built is closed at teardown."""
+    built = []
+
+    def make(overrides: dict | None = None, dropped: tuple[str, ...] = ()):
+        env = {k: v for k, v in {**relay_env, **(overrides or {})}.items() if k not in dropped}
+        app = create_app(env)
+        built.append(app)
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
+        with app.app_context():
+            return client, context.services()
+
+    yield make
+    for app in built:
+        app.extensions["relay.services"].close()
 
 
 @pytest.fixture
-def client(app):
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
-    return client
+def client(make_app):
+    return make_app()[0]
+
+
+@pytest.fixture
+def app(client):
+    return client.application
 
 
 @pytest.fixture
 def services(app):
     with app.app_context():
-        from app.api.context import services as get_services
-
-        return get_services()
+        return context.services()
 
 
 @pytest.fixture

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hmac
 
-from flask import request
+from flask import Blueprint, request
 
-from app.api.errors import ApiError
+from app.api.context import settings
+from app.errors import Unauthenticated
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def key_is_valid(presented: str, keys: tuple[str, ...]) -> bool:
@@ -24,13 +27,15 @@ def require_client(settings) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
-        raise ApiError(
-            401,
-            "unauthorized",
-            "Send Authorization: Bearer <key>.",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise Unauthenticated(
+            "unauthorized", "Send Authorization: Bearer <key>.", headers=CHALLENGE
         )
     if not key_is_valid(presented.strip(), settings.relay_api_keys):
-        raise ApiError(
-            401, "unauthorized", "Unknown API key.", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthenticated("unauthorized", "Unknown API key.", headers=CHALLENGE)
+
+
+def client_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint of the client API: each of its requests shows a key first."""
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+    bp.before_request(lambda: require_client(settings()))
+    return bp

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.api.errors import ApiError, validation_error
+from app.errors import InvalidInput, NotFound, UnsupportedMediaType, validation_problems
 from app.schemas.loading import json_object, load_value
 
 UNSTORABLE = "Strings must not contain U+0000 or an unpaired UTF-16 surrogate."
@@ -34,28 +36,28 @@ def load_body(schema: Schema) -> dict:
 
 def load_query(schema: Schema) -> dict:
     if any(_unstorable(text) for pair in request.args.items(multi=True) for text in pair):
-        raise ApiError(400, "invalid", UNSTORABLE)
+        raise InvalidInput("invalid", UNSTORABLE)
     try:
         return schema.load(request.args.to_dict())
     except ValidationError as err:
-        api = validation_error(err)
-        for entry in api.errors:
-            pointer = (entry["source"] or {}).get("pointer", "")
-            entry["source"] = {"parameter": pointer.lstrip("/")}
-        raise api from None
+        problems = [
+            replace(problem, pointer=None, parameter=problem.pointer.lstrip("/"))
+            for problem in validation_problems(err.messages)
+        ]
+        raise InvalidInput(problems=problems) from None
 
 
 def refuse_unstorable_path() -> None:
     """A before_request hook: no id holds NUL, and PostgreSQL cannot even compare one."""
     if any(_unstorable(str(value)) for value in (request.view_args or {}).values()):
-        raise ApiError(404, "not_found", "No such resource.")
+        raise NotFound("not_found", "No such resource.")
 
 
 def _require_json() -> None:
     # A form or text/plain POST needs no CORS preflight: the client API reads JSON only.
     major, _, minor = request.mimetype.partition("/")
     if major != "application" or not (minor == "json" or minor.endswith("+json")):
-        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+        raise UnsupportedMediaType("unsupported_media_type", "Send the body as application/json.")
 
 
 def _refuse_unstorable(value) -> None:
@@ -63,7 +65,7 @@ def _refuse_unstorable(value) -> None:
     while stack:  # iterative: the body may be nested nearly as deep as the parser allows
         item = stack.pop()
         if isinstance(item, str) and _unstorable(item):
-            raise ApiError(400, "invalid", UNSTORABLE)
+            raise InvalidInput("invalid", UNSTORABLE)
         if isinstance(item, dict):
             stack.extend(item.items())
         elif isinstance(item, list | tuple):

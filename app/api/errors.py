@@ -1,73 +1,49 @@
-"""The one error shape, {"errors": [{status, code, title, detail, source, meta}]}."""
+"""Domain exceptions to HTTP in one table, and every error, Flask's own too, in the one shape."""
 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from app.errors import (
+    INTERNAL_ERROR,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MalformedBody,
+    NotFound,
+    RelayError,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+    UpstreamRefusal,
+    framework_refusal,
+)
 
 log = logging.getLogger(__name__)
 
-
-class ApiError(Exception):
-    """An error answer: raised by views and services, rendered in the upstream error shape."""
-
-    def __init__(self, status, code, detail, *, pointer=None, title=None, meta=None, headers=None):
-        super().__init__(detail)
-        self.status = status
-        self.errors = [error_entry(status, code, detail, pointer=pointer, title=title, meta=meta)]
-        self.headers = headers or {}
-
-    @classmethod
-    def from_entries(cls, status: int, errors: list[dict], headers=None) -> ApiError:
-        err = cls(status, "error", "")
-        err.errors = errors
-        err.headers = headers or {}
-        return err
+# The one table: what each kind of refusal is in HTTP (subclasses take their parent's status).
+STATUS_OF: dict[type[RelayError], int] = {
+    InvalidInput: 400,
+    MalformedBody: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    UnsupportedMediaType: 415,
+    Unavailable: 503,
+    RelayError: 500,
+}
 
 
-def error_entry(status, code, detail, *, pointer=None, title=None, meta=None) -> dict:
-    return {
-        "status": status,
-        "code": code,
-        "title": title or HTTPStatus(status).phrase,
-        "detail": detail,
-        "source": {"pointer": pointer} if pointer is not None else None,
-        "meta": meta or {},
-    }
-
-
-def flatten_messages(messages, prefix: str = "") -> list[tuple[str, str]]:
-    """Turn marshmallow's nested messages into (JSON pointer, message) pairs."""
-    if isinstance(messages, dict):
-        pairs = []
-        for key, value in messages.items():
-            pointer = prefix if key == "_schema" else f"{prefix}/{_escape(key)}"
-            pairs.extend(flatten_messages(value, pointer))
-        return pairs
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [(prefix or "/", " ".join(messages))]
-    if isinstance(messages, list):
-        pairs = []
-        for item in messages:
-            pairs.extend(flatten_messages(item, prefix))
-        return pairs
-    return [(prefix or "/", str(messages))]
-
-
-def _escape(key) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
-def validation_error(err: ValidationError, pointer_prefix: str = "") -> ApiError:
-    entries = [
-        error_entry(400, "invalid", message, pointer=pointer, title="Invalid field")
-        for pointer, message in flatten_messages(err.messages, pointer_prefix)
-    ]
-    return ApiError.from_entries(400, entries)
+def status_of(err: RelayError) -> int:
+    match err:
+        case UpstreamRefusal(status=status):
+            return status  # upstream's own, passed through
+    return next(STATUS_OF[cls] for cls in type(err).__mro__ if cls in STATUS_OF)
 
 
 def error_response(status: int, errors: list[dict], headers=None):
@@ -78,31 +54,28 @@ def error_response(status: int, errors: list[dict], headers=None):
     return response
 
 
+def relay_error_response(err: RelayError):
+    status = status_of(err)
+    return error_response(status, err.entries(status), err.headers)
+
+
+def framework_error_response(err: HTTPException):
+    """Flask's own refusals (no such path, wrong method, too large) in the one shape."""
+    status = err.code or 500
+    allowed = err.valid_methods if isinstance(err, MethodNotAllowed) else None
+    return error_response(status, *framework_refusal(status, err.description, allowed))
+
+
+def crash_response(err: Exception):
+    log.exception("unhandled error")
+    return error_response(500, [INTERNAL_ERROR.entry(500)])
+
+
 def init_app(app: Flask) -> None:
     """Render every error, Flask's own included, in the one shape."""
-
-    @app.errorhandler(ApiError)
-    def _api_error(err: ApiError):
-        return error_response(err.status, err.errors, err.headers)
-
-    @app.errorhandler(ValidationError)
-    def _validation(err: ValidationError):
-        api = validation_error(err)
-        return error_response(api.status, api.errors)
-
-    @app.errorhandler(HTTPException)
-    def _http(err: HTTPException):
-        status = err.code or 500
-        code = HTTPStatus(status).phrase.lower().replace(" ", "_")
-        detail = err.description or HTTPStatus(status).description
-        headers = {}
-        if status == 405 and hasattr(err, "valid_methods") and err.valid_methods:
-            headers["Allow"] = ", ".join(err.valid_methods)
-        return error_response(status, [error_entry(status, code, detail)], headers)
-
-    @app.errorhandler(Exception)
-    def _unexpected(err: Exception):
-        log.exception("unhandled error")
-        return error_response(
-            500, [error_entry(500, "internal_error", "The relay failed to handle this request.")]
-        )
+    app.register_error_handler(RelayError, relay_error_response)
+    app.register_error_handler(
+        ValidationError, lambda err: relay_error_response(InvalidInput.from_messages(err.messages))
+    )
+    app.register_error_handler(HTTPException, framework_error_response)
+    app.register_error_handler(Exception, crash_response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from app.api.context import services, settings
-from app.api.errors import error_entry, error_response
+from app.errors import Unavailable
 from app.store.engine import DatabaseError, ping
 
 bp = Blueprint("ops", __name__)
@@ -23,9 +23,7 @@ def readyz():
         ping(services().engine)
     except DatabaseError as err:
         detail = f"database unreachable: {type(err).__name__}"
-        return error_response(
-            503, [error_entry(503, "not_ready", detail, meta={"mode": current.mode})]
-        )
+        raise Unavailable("not_ready", detail, meta={"mode": current.mode}) from None
     return jsonify(
         {
             "status": "ready",
@@ -50,4 +48,4 @@ def metrics():
 def openapi():
     from app.api.openapi.document import build_spec
 
-    return jsonify(build_spec(settings()).to_dict())
+    return jsonify(build_spec().to_dict())

@@ -2,59 +2,44 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
-from app.api.auth import require_client
+from app.api.auth import client_blueprint
 from app.api.bodies import load_body
-from app.api.context import services, settings
-from app.api.errors import ApiError
-from app.schemas.zap_watches import ZapWatchCreate, ZapWatchUpdate
-from app.store import zap_repo
-from app.store.engine import read, write
-from app.zap_runs.watches import create_watch, found, update_watch, watch_view
+from app.api.context import services
+from app.schemas.zap_watches import ZapWatchCreate, ZapWatchEnvelope, ZapWatchList, ZapWatchUpdate
+from app.zap_runs import watches
 
-bp = Blueprint("zap_watches", __name__, url_prefix="/v1/zap-watches")
-
-
-@bp.before_request
-def _authenticate():
-    require_client(settings())
+bp = client_blueprint("zap_watches", __name__, "/v1/zap-watches")
+ENVELOPE = ZapWatchEnvelope()
+LIST = ZapWatchList()
 
 
 @bp.get("")
 def list_watches():
-    with read(services().engine) as conn:
-        rows = zap_repo.list_watches(conn)
-    return jsonify({"data": [watch_view(row) for row in rows]})
+    return jsonify(LIST.dump({"data": watches.list_watches(services())}))
 
 
 @bp.post("")
 def create():
-    values = load_body(ZapWatchCreate())
-    with write(services().engine) as conn:
-        row = create_watch(conn, values)
-    response = jsonify({"data": watch_view(row)})
+    row = watches.create_watch(services(), load_body(ZapWatchCreate()))
+    response = jsonify(ENVELOPE.dump({"data": row}))
     response.status_code = 201
     return response
 
 
 @bp.get("/<watch_id>")
 def get_watch(watch_id: str):
-    with read(services().engine) as conn:
-        return jsonify({"data": watch_view(found(zap_repo.get_watch(conn, watch_id)))})
+    return jsonify(ENVELOPE.dump({"data": watches.get_watch(services(), watch_id)}))
 
 
 @bp.patch("/<watch_id>")
 def update(watch_id: str):
-    values = load_body(ZapWatchUpdate())
-    with write(services().engine) as conn:
-        row = update_watch(conn, watch_id, values)
-    return jsonify({"data": watch_view(row)})
+    row = watches.update_watch(services(), watch_id, load_body(ZapWatchUpdate()))
+    return jsonify(ENVELOPE.dump({"data": row}))
 
 
 @bp.delete("/<watch_id>")
 def delete(watch_id: str):
-    with write(services().engine) as conn:
-        if not zap_repo.delete_watch(conn, watch_id):
-            raise ApiError(404, "not_found", "No such watch.")
+    watches.delete_watch(services(), watch_id)
     return Response(status=204)

@@ -21,7 +21,7 @@ def _settings_or_exit():
 
 def cmd_worker(_args) -> int:
     from app.bootstrap import build_services
-    from app.observability.histograms import start_worker_metrics
+    from app.observability.event_metrics import start_worker_metrics
     from app.worker.loop import Worker
 
     settings = _settings_or_exit()
@@ -31,7 +31,8 @@ def cmd_worker(_args) -> int:
             "SANDBOX MODE: upstream is the built-in simulator at %s", settings.zapier_api_base
         )
     start_worker_metrics(settings.worker_metrics_port)
-    Worker(build_services(settings, pool_size=settings.worker_threads + 2)).serve()
+    # Upstream threads, the delivery engine's pool, the listener and a spare.
+    Worker(build_services(settings, pool_size=settings.worker_threads + 8)).serve()
     return 0
 
 

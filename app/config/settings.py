@@ -7,6 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config.processes import (
+    check_sandbox_knobs,
+    database_setting,
+    listen_host,
+    local_url,
+    log_format,
+    log_level,
+)
 from app.config.values import (
     DEFAULT_RETRY_SCHEDULE,
     ConfigError,
@@ -19,6 +27,7 @@ from app.config.values import (
     retry_schedule,
     whsec_secret,
 )
+from app.delivery.breaker import BreakerPolicy
 
 # Fixed, loudly logged development defaults: sandbox mode only, never in live mode.
 SANDBOX_RELAY_SECRET = "sandbox-relay-secret-not-for-production"  # noqa: S105
@@ -30,6 +39,12 @@ class Settings:
     """Every knob of the relay, resolved and validated."""
 
     port: int = 8000
+    bind_host: str = "127.0.0.1"
+    web_concurrency: int = 2
+    web_threads: int = 8
+    log_format: str = "json"
+    log_level: str = "INFO"
+    instance_dir: str = "instance"
     zapier_api_base: str = ""
     zapier_access_token: str | None = None
     public_base_url: str = ""
@@ -51,12 +66,18 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     worker_threads: int = 4
     worker_lease_seconds: float = 60.0
-    worker_idle_seconds: float = 0.2
+    worker_idle_seconds: float = 5.0
     sandbox_database_url: str = ""
     trusted_proxies: int = 0
     v2_callbacks: bool = False
     worker_metrics_port: int = 0
     zap_watch_interval_seconds: float = 60.0
+    forward_max_in_flight: int = 256
+    forward_target_max_in_flight: int = 16
+    forward_breaker_failures: int = 5
+    forward_breaker_cooldown_seconds: float = 30.0
+    trigger_wait_seconds: float = 2.5
+    metrics_token: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -68,6 +89,13 @@ class Settings:
         return "sandbox" if self.sandbox else "live"
 
     @property
+    def breaker(self) -> BreakerPolicy:
+        return BreakerPolicy(
+            failures_to_open=self.forward_breaker_failures,
+            base_cooldown=self.forward_breaker_cooldown_seconds,
+        )
+
+    @property
     def api_open(self) -> bool:
         """The client API needs no key only in sandbox mode with no keys configured."""
         return self.sandbox and not self.relay_api_keys
@@ -76,9 +104,10 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment (or a given mapping) into Settings."""
     env = os.environ if env is None else env
-    port = env_number(env, "PORT", 8000, int, 1)
+    port = env_number(env, "PORT", 8000, int, 1, 65535)
     token = env_text(env, "ZAPIER_ACCESS_TOKEN")
     sandbox = token is None
+    host = listen_host(env, sandbox)
     warnings: list[str] = []
 
     public = env_text(env, "PUBLIC_BASE_URL")
@@ -87,7 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 "PUBLIC_BASE_URL: required in live mode (the relay's public https URL)"
             )
-        public = f"http://127.0.0.1:{port}"
+        public = local_url(host, port)
     public = http_url("PUBLIC_BASE_URL", public)
     if not sandbox and not looks_public_https(public):
         warnings.append(
@@ -119,14 +148,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     jwks = env_text(env, "ZAPIER_CALLBACK_JWKS_URL")
     instance = Path(env_text(env, "RELAY_INSTANCE_DIR") or Path.cwd() / "instance")
-    database_url = env_text(env, "DATABASE_URL") or f"sqlite:///{instance / 'relay.db'}"
-    if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "postgresql+psycopg:")):
-        raise ConfigError("DATABASE_URL: expected sqlite:///path or postgresql://...")
-    is_sqlite = database_url.startswith("sqlite")
-    sandbox_db = env_text(env, "SANDBOX_DATABASE_URL") or f"sqlite:///{instance / 'sandbox.db'}"
+    database_url = database_setting(
+        env, "DATABASE_URL", f"sqlite:///{instance / 'relay.db'}", instance
+    )
+    sandbox_db = database_setting(
+        env, "SANDBOX_DATABASE_URL", f"sqlite:///{instance / 'sandbox.db'}", instance
+    )
+    if sandbox:
+        check_sandbox_knobs(env)
 
     return Settings(
         port=port,
+        bind_host=host,
+        web_concurrency=env_number(env, "WEB_CONCURRENCY", 2, int, 1),
+        web_threads=env_number(env, "WEB_THREADS", 8, int, 1),
+        log_format=log_format(env),
+        log_level=log_level(env),
+        instance_dir=str(instance),
         zapier_api_base=api_base,
         zapier_access_token=token,
         public_base_url=public,
@@ -150,13 +188,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_threads=env_number(env, "WORKER_THREADS", 4, int, 1),
         worker_lease_seconds=env_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
         # PostgreSQL wakes idle workers with NOTIFY, so they can look less often on their own.
-        worker_idle_seconds=env_number(
-            env, "WORKER_IDLE_SECONDS", 0.2 if is_sqlite else 2.0, float, 0.01
-        ),
+        worker_idle_seconds=env_number(env, "WORKER_IDLE_SECONDS", 5.0, float, 0.01),
         sandbox_database_url=sandbox_db,
         trusted_proxies=env_number(env, "TRUSTED_PROXIES", 0, int, 0),
         v2_callbacks=env_flag(env, "V2_CALLBACKS"),
-        worker_metrics_port=env_number(env, "WORKER_METRICS_PORT", 0, int, 0),
+        worker_metrics_port=env_number(env, "WORKER_METRICS_PORT", 0, int, 0, 65535),
         zap_watch_interval_seconds=env_number(env, "ZAP_WATCH_INTERVAL_SECONDS", 60.0, float, 1),
+        forward_max_in_flight=env_number(env, "FORWARD_MAX_IN_FLIGHT", 256, int, 1),
+        forward_target_max_in_flight=env_number(env, "FORWARD_TARGET_MAX_IN_FLIGHT", 16, int, 1),
+        forward_breaker_failures=env_number(env, "FORWARD_BREAKER_FAILURES", 5, int, 1),
+        forward_breaker_cooldown_seconds=env_number(
+            env, "FORWARD_BREAKER_COOLDOWN_SECONDS", 30.0, float, 0.1
+        ),
+        trigger_wait_seconds=env_number(env, "TRIGGER_WAIT_SECONDS", 2.5, float, 0.1),
+        metrics_token=env_text(env, "METRICS_TOKEN"),
         warnings=tuple(warnings),
     )

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 from app.delivery.states import DeliveryState
 from app.runs.states import EVENT_TYPES, RunState
+from app.schemas.timestamps import iso
 from app.store import deliveries_repo, webhooks_repo
 
 STATUS_OF_EVENT = {"run.succeeded": "succeeded", "run.failed": "failed", "run.expired": "expired"}
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def event_body(run: dict, state: RunState, now: float, result: dict | None, extra: dict) -> dict:

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import re
 import traceback
 
 from gunicorn.glogging import Logger
 
-CALLBACK_TOKEN = re.compile(r"(/callbacks/[^/\s?]+/)[^/\s?]+")
 REDACTED = "[redacted]"
+# The app puts the path as its matched route shows it here (app/api/access_path.py).
+ENVIRON_KEY = "relay.loggable_path"
+CALLBACKS_PREFIX = "/callbacks/"
 
 
-def redact_path(text: str | None) -> str | None:
-    return CALLBACK_TOKEN.sub(rf"\g<1>{REDACTED}", text) if text else text
+def redact_unmatched(path: str) -> str:
+    """A callback path no route matched: nothing after the prefix is shown."""
+    if path.startswith(CALLBACKS_PREFIX):
+        return CALLBACKS_PREFIX + REDACTED
+    return path
+
+
+def loggable(environ: dict, raw_path: str | None) -> str | None:
+    """The app's route-based path when it gave one, else the raw path, redacted if unknown."""
+    shown = environ.get(ENVIRON_KEY)
+    if shown is not None:
+        return shown
+    return redact_unmatched(raw_path) if raw_path else raw_path
 
 
 def access_fields(atoms: dict) -> dict:
@@ -34,8 +46,14 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        atoms["r"] = redact_path(atoms.get("r"))
-        atoms["U"] = redact_path(atoms.get("U"))
+        path = loggable(environ, atoms.get("U"))
+        if atoms.get("U") and path != atoms["U"]:
+            request_line = atoms.get("r") or ""
+            method, _, rest = request_line.partition(" ")
+            _target, _, version = rest.rpartition(" ")
+            query = f"?{atoms['q']}" if atoms.get("q") else ""
+            atoms["r"] = f"{method} {path}{query} {version}".strip()
+            atoms["U"] = path
         for key in ("{authorization}i", "{zapier-callback-signature}i"):
             if key in atoms:
                 atoms[key] = REDACTED

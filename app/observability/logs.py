@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 
 from pythonjsonlogger.json import JsonFormatter
 
-from app.config.settings import SANDBOX_RELAY_SECRET, ConfigError
+from app.config import processes
+from app.config.settings import SANDBOX_RELAY_SECRET
 from app.observability.run_context import RunIdFilter
 
-FORMATS = ("json", "text")
 MASK = "[redacted]"
 SECRET_VARIABLES = ("RELAY_SECRET", "FORWARD_SECRET", "ZAPIER_ACCESS_TOKEN")
 MIN_SECRET_LENGTH = 8  # a shorter configured value would mask ordinary words
@@ -28,19 +28,13 @@ SECRET_SHAPES = (
 
 
 def log_format(env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    raw = env.get("LOG_FORMAT", "").strip().lower() or "json"
-    if raw not in FORMATS:
-        raise ConfigError(f"LOG_FORMAT: expected json or text, got {raw!r}")
-    return raw
+    """LOG_FORMAT, read (and checked) by the settings layer; raises ConfigError."""
+    return processes.log_format(os.environ if env is None else env)
 
 
 def log_level(env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    raw = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
-    if raw not in logging.getLevelNamesMapping():
-        raise ConfigError(f"LOG_LEVEL: expected debug, info, warning or error, got {raw!r}")
-    return raw
+    """LOG_LEVEL, read (and checked) by the settings layer; raises ConfigError."""
+    return processes.log_level(os.environ if env is None else env)
 
 
 def known_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
@@ -127,7 +121,7 @@ def gunicorn_logconfig(env: Mapping[str, str] | None = None) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"relay": {"()": FORMATTERS[log_format(env)]}},
-        "filters": {"run_id": {"()": RunIdFilter}},
+        "filters": {"run_id": {"()": RunIdFilter}, "sandbox_access": {"()": SandboxAccess}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
@@ -139,6 +133,28 @@ def gunicorn_logconfig(env: Mapping[str, str] | None = None) -> dict:
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO",
+                "handlers": ["stdout"],
+                "propagate": False,
+                "filters": ["sandbox_access"],
+            },
+            # Only consulted by SandboxAccess: LOG_LEVEL=debug shows the simulator's traffic.
+            SandboxAccess.LOGGER: {"level": level},
         },
     }
+
+
+class SandboxAccess(logging.Filter):
+    """The relay's calls to its own simulator (sandbox mode) are not the user's traffic: they
+    are logged under their own name, at DEBUG, so the default access log shows only the rest."""
+
+    LOGGER = "gunicorn.access.sandbox"
+    PREFIX = "/sandbox"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        path = str(getattr(record, "path", None) or "")
+        if path != self.PREFIX and not path.startswith(self.PREFIX + "/"):
+            return True
+        record.name, record.levelno, record.levelname = self.LOGGER, logging.DEBUG, "DEBUG"
+        return logging.getLogger(self.LOGGER).isEnabledFor(logging.DEBUG)

@@ -1,20 +1,24 @@
-"""/metrics: counts read from the store at scrape time, plus the live latency histograms."""
+"""/metrics: gauges of the open work read from the store, counters and histograms as observed.
+
+The gauges come from the store, so they are exact across every process and machine; the
+counters and histograms are merged across the processes sharing PROMETHEUS_MULTIPROC_DIR.
+"""
 
 from __future__ import annotations
 
 import time
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 
-from app.observability.histograms import add_live_collectors
-from app.runs.states import RunState
+from app.observability.event_metrics import add_live_collectors
+from app.runs.states import OPEN_STATES
 from app.store import stats_repo
 from app.store.engine import read
 
 
-class StoreCollector:
-    """Counts from the tables every process writes to; no per-process state to merge."""
+class OpenWorkCollector:
+    """Gauges from the tables every process writes to; no per-process state to merge."""
 
     def __init__(self, services):
         self.services = services
@@ -25,51 +29,19 @@ class StoreCollector:
 
     def collect(self):
         with read(self.services.engine) as conn:
-            counts = stats_repo.store_counts(conn)
-        by_state = counts["runs_by_state"]
-        by_source = counts["settled_by_source"]
-        oldest = counts["oldest_open_created_at"]
-        verdicts = counts["callback_verdicts"]
-        calls = counts["upstream_calls"]
-        attempts = counts["attempts_by_status"]
-        pending = counts["deliveries_pending"]
-        yield _gauge(
-            "relay_runs",
-            "Runs by state.",
-            "state",
-            [(s.value, by_state.get(s.value, 0)) for s in RunState],
-        )
-        yield _counter(
-            "relay_runs_settled_by_source",
-            "Runs settled by a callback or a poll.",
-            "source",
-            by_source,
-        )
-        age = time.time() - oldest if oldest is not None else 0.0
+            work = stats_repo.open_work(conn)
+        runs = GaugeMetricFamily("relay_runs", "Open runs by state.", labels=["state"])
+        for state in sorted(OPEN_STATES):
+            runs.add_metric([state.value], work["open_by_state"].get(state.value, 0))
+        yield runs
+        oldest = work["oldest_open_created_at"]
         yield GaugeMetricFamily(
             "relay_oldest_open_run_age_seconds",
             "Age of the oldest run without a final state.",
-            value=age,
-        )
-        yield _counter(
-            "relay_callbacks_received", "Stored callbacks by verdict.", "verdict", verdicts
-        )
-        family = CounterMetricFamily(
-            "relay_upstream_calls",
-            "Upstream calls by operation and outcome.",
-            labels=["operation", "outcome"],
-        )
-        for operation, outcome, count in calls:
-            family.add_metric([operation, outcome], count)
-        yield family
-        yield _counter(
-            "relay_delivery_attempts",
-            "Delivery attempts by HTTP status (none: no answer).",
-            "status",
-            [(str(s) if s is not None else "none", n) for s, n in attempts],
+            value=time.time() - oldest if oldest is not None else 0.0,
         )
         yield GaugeMetricFamily(
-            "relay_deliveries_pending", "Deliveries waiting for an attempt.", value=pending
+            "relay_deliveries_pending", "Deliveries waiting for an attempt.", value=work["pending"]
         )
         budget = GaugeMetricFamily(
             "relay_upstream_budget_remaining",
@@ -81,26 +53,9 @@ class StoreCollector:
         yield budget
 
 
-def _gauge(name, doc, label, rows):
-    family = GaugeMetricFamily(name, doc, labels=[label])
-    for value, count in rows:
-        family.add_metric([value], count)
-    return family
-
-
-def _counter(name, doc, label, rows):
-    family = CounterMetricFamily(name, doc, labels=[label])
-    for value, count in rows:
-        family.add_metric([value], count)
-    return family
-
-
 def render(services) -> bytes:
-    """The store's counts, exact across every process and machine, and the live histograms.
-
-    The histograms cover every process sharing PROMETHEUS_MULTIPROC_DIR, or this one alone.
-    """
+    """The open work, exact across every process and machine, and the live counters."""
     registry = CollectorRegistry()
     add_live_collectors(registry)
-    registry.register(StoreCollector(services))
+    registry.register(OpenWorkCollector(services))
     return generate_latest(registry)

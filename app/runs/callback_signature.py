@@ -6,7 +6,7 @@ import threading
 
 import jwt
 
-from app.api.errors import ApiError
+from app.errors import Unauthenticated, Unavailable
 
 HEADER = "Zapier-Callback-Signature"
 LEEWAY_SECONDS = 5
@@ -22,10 +22,10 @@ def _client(url: str) -> jwt.PyJWKClient:
 
 
 def verify_callback_signature(jwks_url: str, headers) -> dict:
-    """The JWT's claims; a missing, forged or expired signature is a 401."""
+    """The JWT's claims; a missing, forged or expired signature is Unauthenticated."""
     token = headers.get(HEADER)
     if not token:
-        raise ApiError(401, "invalid_signature", f"Missing {HEADER} header.")
+        raise Unauthenticated("invalid_signature", f"Missing {HEADER} header.")
     try:
         key = _client(jwks_url).get_signing_key_from_jwt(token)
         return jwt.decode(
@@ -37,8 +37,8 @@ def verify_callback_signature(jwks_url: str, headers) -> dict:
         )
     except jwt.PyJWKClientConnectionError:
         # Our side could not fetch the keys: a 5xx, so upstream retries and polling follows.
-        raise ApiError(
-            503, "jwks_unavailable", "The callback signing keys are unreachable."
+        raise Unavailable(
+            "jwks_unavailable", "The callback signing keys are unreachable."
         ) from None
     except jwt.PyJWTError as err:
-        raise ApiError(401, "invalid_signature", f"Bad {HEADER}: {err}") from None
+        raise Unauthenticated("invalid_signature", f"Bad {HEADER}: {err}") from None

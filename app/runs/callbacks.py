@@ -6,11 +6,12 @@ import json
 import logging
 import time
 
-from app.api.errors import ApiError
-from app.observability.histograms import observe_callback
+from app.errors import Conflict, Forbidden, NotFound, Unavailable
+from app.observability.event_metrics import observe_callback
 from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.callback_signature import HEADER, verify_callback_signature
 from app.runs.reports import apply_report
+from app.runs.states import RunKind
 from app.runs.tokens import token_matches
 from app.schemas.action_runs import ActionRunResponse
 from app.schemas.loading import json_object, load_value
@@ -21,17 +22,17 @@ from app.store.engine import DatabaseError, write
 log = logging.getLogger(__name__)
 KEPT_HEADERS = ("Content-Type", "User-Agent", "Content-Length", "X-Forwarded-For")
 # Built once: a marshmallow schema keeps no per-load state, and building one costs 3x a load.
-SCHEMAS = {"action_run": ActionRunResponse(), "stored_action": StoredActionResult()}
+SCHEMAS = {RunKind.ACTION_RUN: ActionRunResponse(), RunKind.STORED_ACTION: StoredActionResult()}
 
 
 @run_log_scope
 def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> str:
-    """Validate and store one callback; returns the verdict. Raises ApiError for 4xx/5xx."""
+    """Validate and store one callback; returns the verdict. Raises a RelayError if refused."""
     settings = services.settings
     bind_run_id(run_id[:64])  # forged ones too: the id in the URL is what they are about
     if not token_matches(settings.relay_secret, run_id, token):
         log.warning("callback with a forged token for run %s", run_id[:64])
-        raise ApiError(403, "forbidden", "This callback URL is not valid.")
+        raise Forbidden("forbidden", "This callback URL is not valid.")
     verified = False
     if settings.zapier_callback_jwks_url:
         verify_callback_signature(settings.zapier_callback_jwks_url, headers)
@@ -52,7 +53,7 @@ def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> 
     except DatabaseError:
         log.exception("callback for run %s could not be stored", run_id)
         # Not stored: a 5xx, so upstream retries (and polling catches the rest).
-        raise ApiError(503, "unavailable", "The callback could not be stored; retry.") from None
+        raise Unavailable("unavailable", "The callback could not be stored; retry.") from None
     observe_callback(run, verdict, row["received_at"])
     log.info("callback for run %s: %s", run_id, verdict)
     return verdict
@@ -61,12 +62,12 @@ def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> 
 def _check_and_store(conn, run_id: str, body: dict, row: dict, settings) -> tuple[dict, str]:
     run = runs_repo.get_run(conn, run_id)
     if run is None:
-        raise ApiError(404, "not_found", "No such run.")
+        raise NotFound("not_found", "No such run.")
     loaded = load_value(SCHEMAS[run["kind"]], body)
     reported_id = str(loaded["id"]) if loaded.get("id") is not None else None
     if reported_id and run["upstream_run_id"] and reported_id != run["upstream_run_id"]:
-        raise ApiError(
-            409, "run_mismatch", "The body's id is not this run's upstream id.", pointer="/id"
+        raise Conflict(
+            "run_mismatch", "The body's id is not this run's upstream id.", pointer="/id"
         )
     if run["upstream_run_id"] is None and reported_id:
         # Upstream called back before its 202 reached us; the URL token proves the origin.
@@ -82,7 +83,7 @@ def _check_and_store(conn, run_id: str, body: dict, row: dict, settings) -> tupl
 
 def _reported_status(run: dict, loaded: dict) -> str | None:
     # The schema checked only this kind's status; any other field of that name is unknown.
-    if run["kind"] == "action_run":
+    if run["kind"] == RunKind.ACTION_RUN:
         return loaded["data"]["status"]
     return loaded.get("status")
 

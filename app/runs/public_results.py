@@ -1,22 +1,56 @@
-"""What the relay's GET run endpoints answer, from the store only."""
+"""What the relay's upstream-twin GET endpoints answer, from the store only."""
 
 from __future__ import annotations
 
 import json
 
+from app.errors import NotFound, UpstreamRefusal
 from app.runs.settle import result_view
-from app.runs.states import RunState
+from app.runs.states import RunKind, RunState
+from app.store import runs_repo
+from app.store.engine import read
 
 FINAL_WITHOUT_RESULT = {
     RunState.FAILED.value: "Run failed",
     RunState.EXPIRED.value: "Run expired",
 }
+WAITING = {"type": "run", "status": "waiting", "results": [], "errors": []}
 
 
-def stored_action_answer(run: dict) -> tuple[int, dict | None]:
-    """202 until a final result exists, then 200 with a StoredActionResult (the relay's id)."""
-    if run["result_json"] and run["state"] in (RunState.SUCCEEDED.value, RunState.FAILED.value):
-        return 200, result_view(run, json.loads(run["result_json"]))
+def stored_action_result(services, stored_action_id: str, run_id: str) -> dict | None:
+    """The StoredActionResult (with the relay's id) once final; None while still pending."""
+    run = _stored(services, run_id)
+    mine = run is not None and run["kind"] == RunKind.STORED_ACTION
+    if not mine or run["stored_action_id"] != stored_action_id:
+        raise NotFound("not_found", "No run with this id for this stored action.")
+    return final_result(raise_if_refused(run))
+
+
+def action_run_result(services, run_id: str) -> dict:
+    """The v2 GET answer: `status: waiting` until final (the v2 API has no "pending" answer)."""
+    run = _stored(services, run_id)
+    if run is None or run["kind"] != RunKind.ACTION_RUN:
+        raise NotFound("not_found", "No action run with this id.")
+    body = final_result(raise_if_refused(run))
+    if body is None:
+        return {"data": dict(WAITING)}
+    body = dict(body)
+    body.pop("id", None)
+    body.pop("next_page", None)
+    return {"data": body}
+
+
+def raise_if_refused(run: dict) -> dict:
+    """A run upstream refused answers every repeat with upstream's status and errors."""
+    if run["state"] == RunState.REFUSED:
+        raise UpstreamRefusal(run["refusal_status"], json.loads(run["refusal_json"] or "[]"))
+    return run
+
+
+def final_result(run: dict) -> dict | None:
+    """The run's final result in the StoredActionResult shape; None while it is pending."""
+    if run["result_json"] and run["state"] in (RunState.SUCCEEDED, RunState.FAILED):
+        return result_view(run, json.loads(run["result_json"]))
     if run["state"] in FINAL_WITHOUT_RESULT:
         error = {
             "code": "system",
@@ -24,22 +58,16 @@ def stored_action_answer(run: dict) -> tuple[int, dict | None]:
             "detail": run["reason"] or "",
             "meta": None,
         }
-        return 200, {
+        return {
             "type": "run",
             "id": run["id"],
             "status": "error",
             "results": [],
             "errors": [error],
         }
-    return 202, None
+    return None
 
 
-def action_run_answer(run: dict) -> tuple[int, dict]:
-    """The v2 GET answer: always 200, `status: waiting` until final (the v2 API has no 202)."""
-    code, body = stored_action_answer(run)
-    if code == 202:
-        return 200, {"data": {"type": "run", "status": "waiting", "results": [], "errors": []}}
-    body = dict(body)
-    body.pop("id", None)
-    body.pop("next_page", None)
-    return 200, {"data": body}
+def _stored(services, run_id: str) -> dict | None:
+    with read(services.engine) as conn:
+        return runs_repo.get_run(conn, run_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from app.delivery.run_events import create_deliveries, event_body
-from app.runs.states import RunState
+from app.observability.event_metrics import observe_settled
+from app.runs.states import RunKind, RunState, Settlement
 from app.store import runs_repo
 
 
@@ -13,7 +14,7 @@ def result_view(run: dict, result: dict | None) -> dict | None:
     """The result as the relay shows it: upstream's body, with the relay's run id."""
     if result is None:
         return None
-    if run["kind"] == "action_run":
+    if run["kind"] == RunKind.ACTION_RUN:
         result = dict(result.get("data") or {})
     return {**result, "id": run["id"]}
 
@@ -47,9 +48,28 @@ def settle(
     )
     if not moved:
         return False
+    observe_settled(target, source)
     if forward:
         settled = {**run, **values, "state": target.value, "source": source}
         result = result_view(settled, json.loads(result_text)) if result_text else None
         extra = {"source": source, "reason": reason, "errors": errors}
         create_deliveries(conn, settled, event_body(settled, target, now, result, extra), now)
     return True
+
+
+def apply_settlement(
+    conn, run: dict, settlement: Settlement, now: float, *, forward: bool = True
+) -> bool:
+    """Write a decided settlement; False if the run was already final."""
+    return settle(
+        conn,
+        run,
+        settlement.target,
+        now,
+        source=settlement.source,
+        result_text=settlement.result_text,
+        reason=settlement.reason,
+        errors=settlement.errors,
+        forward=forward,
+        **settlement.values,
+    )

@@ -1,7 +1,9 @@
-"""Run states, the terminal ones named, and every allowed transition in one place."""
+"""Run kinds and states, the terminal ones named, every allowed transition, and settlements."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -60,6 +62,18 @@ EVENT_TYPES = {
     RunState.REFUSED: "run.failed",
     RunState.EXPIRED: "run.expired",
 }
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A decided move to a final state: what the run and its forward event will say."""
+
+    target: RunState
+    source: str | None = None  # "callback" or "poll" when a result report settles the run
+    result_text: str | None = None  # upstream's result body, as received
+    reason: str | None = None
+    errors: list | None = None
+    values: Mapping[str, object] = field(default_factory=dict)  # further columns to write
 
 
 def can_move(current: RunState | str, target: RunState | str) -> bool:

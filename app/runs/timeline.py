@@ -1,44 +1,24 @@
-"""The relay's own view of a run: state, source, timestamps, deliveries and a timeline."""
+"""A run's detail: its callbacks, upstream calls and delivery attempts merged into a timeline."""
 
 from __future__ import annotations
 
-import base64
 import json
 
-from app.delivery.run_events import iso
+from app.delivery.states import DeliveryState
 from app.runs.settle import result_view
 from app.store import deliveries_repo, runs_repo, upstream_calls_repo
 
 
-def run_summary(run: dict) -> dict:
-    return {
-        "id": run["id"],
-        "kind": run["kind"],
-        "stored_action_id": run["stored_action_id"],
-        "action": run["action"],
-        "state": run["state"],
-        "upstream_run_id": run["upstream_run_id"],
-        "source": run["source"],
-        "reason": run["reason"],
-        "idempotency_id": run["idempotency_id"],
-        "metadata": json.loads(run["metadata_json"] or "{}"),
-        "created_at": iso(run["created_at"]),
-        "submitted_at": iso(run["submitted_at"]),
-        "settled_at": iso(run["settled_at"]),
-        "next_poll_at": iso(run["next_poll_at"]),
-        "poll_count": run["poll_count"],
-        "throttle_count": run["throttle_count"],
-    }
-
-
 def run_detail(conn, run: dict) -> dict:
+    """The run row plus callback_count, result, deliveries (with their attempts) and timeline,
+    times left as stored (schemas.relay.Run dumps it)."""
     callbacks = runs_repo.callbacks_of(conn, run["id"])
     calls = upstream_calls_repo.calls_of(conn, run["id"])
     deliveries = deliveries_repo.deliveries_of(conn, run["id"])
     attempts = deliveries_repo.attempts_of(conn, [d["id"] for d in deliveries])
     result = json.loads(run["result_json"]) if run["result_json"] else None
     return {
-        **run_summary(run),
+        **run,
         "callback_count": len(callbacks),
         "result": result_view(run, result),
         "deliveries": [_delivery(d, attempts) for d in deliveries],
@@ -47,27 +27,12 @@ def run_detail(conn, run: dict) -> dict:
 
 
 def _delivery(delivery: dict, attempts: list[dict]) -> dict:
-    mine = [a for a in attempts if a["delivery_id"] == delivery["id"]]
+    pending = delivery["state"] == DeliveryState.PENDING
     return {
-        "id": delivery["id"],
-        "webhook_id": delivery["webhook_id"],
-        "target_url": delivery["target_url"],
-        "event_id": delivery["event_id"],
-        "event_type": delivery["event_type"],
-        "state": delivery["state"],
-        "next_attempt_at": iso(delivery["next_attempt_at"])
-        if delivery["state"] == "pending"
-        else None,
-        "attempts": [
-            {
-                "at": iso(a["attempted_at"]),
-                "status": a["status"],
-                "error": a["error"],
-                "latency_ms": round(a["latency_ms"], 1),
-                "response_excerpt": a["response_excerpt"],
-            }
-            for a in mine
-        ],
+        **delivery,
+        # Only a pending delivery has a next attempt; the column outlives the last one.
+        "next_attempt_at": delivery["next_attempt_at"] if pending else None,
+        "attempts": [a for a in attempts if a["delivery_id"] == delivery["id"]],
     }
 
 
@@ -98,16 +63,4 @@ def _timeline(run, callbacks, calls, deliveries, attempts) -> list[dict]:
         for a in attempts
     ]
     entries.sort(key=lambda entry: entry[0])
-    return [{"at": iso(at), "event": event, "detail": detail} for at, event, detail in entries]
-
-
-def encode_cursor(run: dict) -> str:
-    return base64.urlsafe_b64encode(f"{run['created_at']!r}|{run['id']}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[float, str] | None:
-    try:
-        created, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return float(created), run_id
-    except (ValueError, UnicodeDecodeError):
-        return None
+    return [{"at": at, "event": event, "detail": detail} for at, event, detail in entries]

@@ -7,10 +7,11 @@ import os
 import time
 import uuid
 
-from app.api.errors import ApiError
 from app.delivery.ssrf_guard import UnsafeTarget, check_target
+from app.errors import Conflict, InvalidInput
 from app.observability.run_context import bind_run_id, run_log_scope
-from app.runs.states import RunState
+from app.runs.public_results import raise_if_refused
+from app.runs.states import RunKind, RunState
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo
 from app.store.engine import write
@@ -31,8 +32,39 @@ def idempotency_id_for(body_id, header_key: str | None) -> str:
     return str(uuid.uuid4())
 
 
+def trigger_stored_action(
+    services, stored_action_id: str, data: dict, idempotency_key: str | None
+) -> dict:
+    """POST .../stored-actions/<id>/run: the stored run (or its twin); a refusal raises."""
+    idem = idempotency_id_for(data.get("idempotency_id"), idempotency_key)
+    fields = {
+        "stored_action_id": stored_action_id,
+        "callback_url": data.get("callback_url"),
+        "metadata": data.get("metadata"),
+    }
+    upstream_data = {"inputs": data["inputs"]}
+    if "page" in data:
+        upstream_data["page"] = data["page"]
+    run = trigger_run(services, RunKind.STORED_ACTION, fields, upstream_data, idem)
+    return raise_if_refused(run)
+
+
+def trigger_action_run(services, data: dict, idempotency_key: str | None) -> dict:
+    """POST /v2/action-runs: the stored run (or its twin); a refusal raises."""
+    idem = idempotency_id_for(None, idempotency_key)
+    fields = {
+        "action": data["action"],
+        "authentication": data["authentication"],
+        "callback_url": data.get("callback_url"),
+        "metadata": data.get("metadata"),
+    }
+    upstream_data = {k: data[k] for k in ("action", "authentication", "inputs")}
+    run = trigger_run(services, RunKind.ACTION_RUN, fields, upstream_data, idem)
+    return raise_if_refused(run)
+
+
 @run_log_scope
-def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str) -> dict:
+def trigger_run(services, kind: RunKind, fields: dict, request_data: dict, idem: str) -> dict:
     """Store the run (or find its twin by idempotency key), try to submit it, return it.
 
     `fields` are the run's own columns (stored_action_id or action/authentication, callback_url,
@@ -41,8 +73,7 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
     settings = services.settings
     if fields.get("callback_url"):
         if not settings.forward_secret:
-            raise ApiError(
-                400,
+            raise InvalidInput(
                 "invalid",
                 "data.callback_url needs FORWARD_SECRET configured",
                 pointer="/data/callback_url",
@@ -50,12 +81,12 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
         try:
             check_target(fields["callback_url"], settings.forward_allow_private)
         except UnsafeTarget as err:
-            raise ApiError(400, "unsafe_target", str(err), pointer="/data/callback_url") from None
+            raise InvalidInput("unsafe_target", str(err), pointer="/data/callback_url") from None
     now = time.time()
     owner = f"web:{os.getpid()}"
     row = {
         "id": str(uuid.uuid4()),
-        "kind": kind,
+        "kind": RunKind(kind).value,
         "stored_action_id": fields.get("stored_action_id"),
         "action": fields.get("action"),
         "authentication": fields.get("authentication"),
@@ -92,16 +123,8 @@ def trigger_run(services, kind: str, fields: dict, request_data: dict, idem: str
 def _same_request_or_conflict(existing: dict, fields: dict) -> dict:
     for key in ("stored_action_id", "action"):
         if fields.get(key) != existing[key]:
-            raise ApiError(
-                409,
+            raise Conflict(
                 "idempotency_conflict",
                 f"this idempotency key was already used for another run ({existing['id']})",
             )
     return existing
-
-
-def refusal_error(run: dict) -> ApiError | None:
-    """A run upstream refused answers every repeat with upstream's status and errors."""
-    if run["state"] != RunState.REFUSED.value:
-        return None
-    return ApiError.from_entries(run["refusal_status"], json.loads(run["refusal_json"] or "[]"))

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Flask
 
-from app.api import errors
 from app.config.settings import Settings, load_settings
 from app.sandbox import admin, routes
-from app.sandbox.http_answers import EXTENSION_KEY
+from app.sandbox.http_answers import EXTENSION_KEY, init_error_handlers
 from app.sandbox.service import Sandbox
 
 URL_PREFIX = "/sandbox"
@@ -40,7 +39,7 @@ def create_sandbox_app(
         database_url = env.get("SANDBOX_DATABASE_URL") or load_settings(env).sandbox_database_url
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    errors.init_app(app)
+    init_error_handlers(app)
     _install(app, Sandbox(database_url, env))
     return app
 

@@ -49,6 +49,15 @@ def any_due(conn: Connection, now: float) -> bool:
     return conn.execute(_due_ids(now)).first() is not None
 
 
+def next_due_at(conn: Connection) -> float | None:
+    """When the earliest pending callback comes due (or its lease lapses); None: none pending."""
+    due = func.max(callbacks.c.due_at, func.coalesce(callbacks.c.lease_until, 0.0))
+    if conn.dialect.name != "sqlite":
+        due = func.greatest(callbacks.c.due_at, func.coalesce(callbacks.c.lease_until, 0.0))
+    stmt = select(func.min(due)).where(callbacks.c.state == "pending")
+    return conn.execute(stmt).scalar()
+
+
 def claim_due(
     conn: Connection, owner: str, now: float, lease_seconds: float
 ) -> ClaimedCallback | None:

@@ -27,7 +27,10 @@ SEND_TIMEOUT_SECONDS = 5.0
 # Longer than a send can take, so a live sender never loses its lease; a dead process's
 # claims come back after it.
 LEASE_SECONDS = 30.0
-IDLE_SECONDS = 0.05
+# An idle dispatcher sleeps until the earliest pending callback is due, at most this long (a
+# callback queued by another process is seen then; this process's own wake it at once).
+IDLE_MAX_SECONDS = 2.0
+IDLE_MIN_SECONDS = 0.01
 ERROR_PAUSE_SECONDS = 1.0
 HOUSEKEEPING_EVERY_SECONDS = 60.0
 SENDERS = 8
@@ -80,7 +83,18 @@ class Dispatcher:
                 self._stop.wait(ERROR_PAUSE_SECONDS)
                 continue
             if not busy:
-                self._wake.wait(IDLE_SECONDS)
+                self._wake.wait(self._idle_seconds())
+
+    def _idle_seconds(self) -> float:
+        try:
+            with read(self._engine) as conn:
+                due_at = callback_queue.next_due_at(conn)
+        except Exception:
+            log.exception("sandbox callback dispatcher: could not read the queue")
+            return ERROR_PAUSE_SECONDS
+        if due_at is None:
+            return IDLE_MAX_SECONDS
+        return min(IDLE_MAX_SECONDS, max(IDLE_MIN_SECONDS, due_at - self._clock()))
 
     def _housekeep(self) -> None:
         now = time.monotonic()

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from app.api.errors import error_entry, flatten_messages, validation_error
+from app.errors import (
+    INTERNAL_ERROR,
+    error_entry,
+    flatten_messages,
+    framework_refusal,
+    validation_problems,
+)
 from app.sandbox.service import Sandbox
 
 EXTENSION_KEY = "sandbox"
+log = logging.getLogger(__name__)
 
 
 def current_sandbox() -> Sandbox:
@@ -40,9 +49,7 @@ class SandboxError(Exception):
         parameter=None,
         headers=None,
     ) -> SandboxError:
-        entry = error_entry(status, code, detail, pointer=pointer, title=title)
-        if parameter is not None:
-            entry["source"] = {"parameter": parameter}
+        entry = error_entry(status, code, detail, pointer=pointer, parameter=parameter, title=title)
         return cls(status, [entry], headers)
 
     def response(self) -> Response:
@@ -72,7 +79,8 @@ def load_with(schema: Schema, body: Any, pointer_prefix: str = "") -> dict:
     try:
         return schema.load(body)
     except ValidationError as err:
-        raise SandboxError(400, validation_error(err, pointer_prefix).errors) from None
+        problems = validation_problems(err.messages, pointer_prefix)
+        raise SandboxError(400, [problem.entry(400) for problem in problems]) from None
 
 
 def path_uuid(value: str, parameter: str, *, status: int = 400, code: str = "bad_request") -> str:
@@ -105,6 +113,32 @@ def load_query(schema: Schema) -> dict:
 
 
 def _parse_error(parameter: str, text: str) -> dict:
-    entry = error_entry(400, "parse_error", f"{parameter}: {text}", title="ParseError")
-    entry["source"] = {"parameter": parameter}
-    return entry
+    return error_entry(
+        400, "parse_error", f"{parameter}: {text}", parameter=parameter, title="ParseError"
+    )
+
+
+def init_error_handlers(app: Flask) -> None:
+    """A standalone sandbox app's own errors (no such path, wrong method, too large, a crash)
+    in the one shape, as the relay's app answers them under /sandbox."""
+    app.register_error_handler(HTTPException, _framework_error)
+    app.register_error_handler(Exception, _crash)
+
+
+def _framework_error(err: HTTPException) -> Response:
+    status = err.code or 500
+    allowed = err.valid_methods if isinstance(err, MethodNotAllowed) else None
+    entries, headers = framework_refusal(status, err.description, allowed)
+    return _errors_answer(status, entries, headers)
+
+
+def _crash(err: Exception) -> Response:
+    log.exception("unhandled error")
+    return _errors_answer(500, [INTERNAL_ERROR.entry(500)], {})
+
+
+def _errors_answer(status: int, entries: list[dict], headers: dict[str, str]) -> Response:
+    answer = jsonify({"errors": entries})
+    answer.status_code = status
+    answer.headers.update(headers)
+    return answer

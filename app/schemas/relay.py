@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate
 
 from app.schemas.action_runs import RunActionRequestData
 from app.schemas.stored_actions import StoredActionsRunRequestInput
+from app.schemas.timestamps import Timestamp
 
 METADATA_MAX_BYTES = 4096
 RUN_STATES = ("queued", "submitted", "waiting", "succeeded", "failed", "expired", "refused")
@@ -63,16 +64,23 @@ class RelayRunActionRequest(Strict):
 
 
 class TimelineEntry(Schema):
-    at = fields.Str(required=True)
+    at = Timestamp(required=True)
     event = fields.Str(required=True)
     detail = fields.Dict()
 
 
+class Tenths(fields.Float):
+    """A float shown to one decimal place."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else round(value, 1)
+
+
 class DeliveryAttempt(Schema):
-    at = fields.Str(required=True)
+    at = Timestamp(required=True, attribute="attempted_at")
     status = fields.Int(allow_none=True)
     error = fields.Str(allow_none=True)
-    latency_ms = fields.Float()
+    latency_ms = Tenths()
     response_excerpt = fields.Str(allow_none=True)
 
 
@@ -84,10 +92,12 @@ class Delivery(Schema):
     event_type = fields.Str(required=True)
     state = fields.Str(validate=validate.OneOf(("pending", "delivered", "failed", "gone")))
     attempts = fields.List(fields.Nested(DeliveryAttempt))
-    next_attempt_at = fields.Str(allow_none=True)
+    next_attempt_at = Timestamp(allow_none=True)
 
 
 class Run(Schema):
+    """A stored run row; a run's detail adds callback_count, result, deliveries and timeline."""
+
     id = fields.Str(required=True)
     kind = fields.Str(validate=validate.OneOf(("stored_action", "action_run")))
     stored_action_id = fields.Str(allow_none=True)
@@ -98,16 +108,20 @@ class Run(Schema):
     reason = fields.Str(allow_none=True)
     idempotency_id = fields.Str()
     metadata = fields.Dict()
-    created_at = fields.Str()
-    submitted_at = fields.Str(allow_none=True)
-    settled_at = fields.Str(allow_none=True)
-    next_poll_at = fields.Str(allow_none=True)
+    created_at = Timestamp()
+    submitted_at = Timestamp(allow_none=True)
+    settled_at = Timestamp(allow_none=True)
+    next_poll_at = Timestamp(allow_none=True)
     poll_count = fields.Int()
     throttle_count = fields.Int()
     callback_count = fields.Int()
     result = fields.Dict(allow_none=True)
     deliveries = fields.List(fields.Nested(Delivery))
     timeline = fields.List(fields.Nested(TimelineEntry))
+
+    @pre_dump
+    def _metadata(self, run: dict, **_) -> dict:
+        return {**run, "metadata": json.loads(run["metadata_json"] or "{}")}
 
 
 class RunPage(Schema):
@@ -154,7 +168,7 @@ class Webhook(Schema):
     enabled = fields.Bool()
     origin = fields.Str(validate=validate.OneOf(("env", "api")))
     disabled_reason = fields.Str(allow_none=True)
-    created_at = fields.Str()
+    created_at = Timestamp()
 
 
 class WebhookList(Schema):

@@ -1,8 +1,11 @@
 """The relay's Zap Runs watching API: watches in and out, and its stored view of Zap runs."""
 
-from marshmallow import Schema, fields, validate
+import json
+
+from marshmallow import Schema, fields, pre_dump, validate
 
 from app.schemas.relay import Strict
+from app.schemas.timestamps import Timestamp
 from app.schemas.zap_runs_contract import (
     SEARCH_MAX_LENGTH,
     ZAP_RUN_STATUSES,
@@ -42,20 +45,33 @@ class ZapWatchUpdate(Strict):
 
 
 class ZapWatch(Schema):
+    """A stored watch row: JSON-text columns as lists, unix times as ISO text."""
+
     id = fields.Str(required=True)
     zap_id = fields.Int(allow_none=True)
     statuses = fields.List(fields.Str())
     search = fields.Str(allow_none=True)
     webhook_ids = fields.List(fields.Str())
     enabled = fields.Bool()
-    from_date = fields.Str(metadata={"description": "High-water mark: the next scan's from_date"})
+    from_date = Timestamp(metadata={"description": "High-water mark: the next scan's from_date"})
     scanning = fields.Bool(metadata={"description": "A scan is part-way through its pages"})
     scan_offset = fields.Int(allow_none=True)
-    next_poll_at = fields.Str(allow_none=True)
-    last_scan_at = fields.Str(allow_none=True)
+    next_poll_at = Timestamp(allow_none=True)
+    last_scan_at = Timestamp(allow_none=True)
     last_error = fields.Str(allow_none=True)
     runs_seen = fields.Int()
-    created_at = fields.Str()
+    created_at = Timestamp()
+
+    @pre_dump
+    def _from_row(self, row: dict, **_) -> dict:
+        return {
+            **row,
+            "statuses": json.loads(row["statuses_json"] or "[]"),
+            "webhook_ids": json.loads(row["webhook_ids_json"] or "[]"),
+            "scanning": row["scan_offset"] is not None,
+            # A disabled watch is not polled, whatever the column still holds.
+            "next_poll_at": row["next_poll_at"] if row["enabled"] else None,
+        }
 
 
 class ZapWatchList(Schema):

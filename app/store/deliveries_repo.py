@@ -1,13 +1,13 @@
-"""SQL for deliveries and their attempts."""
+"""SQL for deliveries and their attempts: insert, claim in batches, release, requeue."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, exists, insert, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery.states import DeliveryState
-from app.store.leases import claim_one, release
-from app.store.tables import deliveries, delivery_attempts
+from app.store.leases import claim_many, claim_one
+from app.store.tables import deliveries, delivery_attempts, target_health
 from app.store.wakeup import notify_work
 
 # A delivery that already exists (same subject, target and event) is skipped by the database
@@ -18,10 +18,22 @@ _INSERT_NEW = {
 }
 
 
+def target_key(webhook_id: str | None, url: str) -> str:
+    """Who a delivery is for: a subscription by its id, a run's own callback_url by its URL."""
+    return webhook_id if webhook_id is not None else f"url:{url}"
+
+
 def insert_deliveries(conn, rows: list[dict]) -> int:
     """Insert the rows that are new (never two deliveries of one event to one target)."""
     statement = _INSERT_NEW[conn.dialect.name]
-    created = sum(conn.execute(statement, row).rowcount for row in rows)
+    created = 0
+    for row in rows:
+        keyed = {
+            "target_key": target_key(row["webhook_id"], row["target_url"]),
+            "requeue_requested": False,
+            **row,
+        }
+        created += conn.execute(statement, keyed).rowcount
     if created:
         notify_work(conn)
     return created
@@ -32,14 +44,66 @@ def insert_delivery(conn, values: dict) -> bool:
     return insert_deliveries(conn, [values]) == 1
 
 
+def _due(now: float):
+    """Pending, its time come, and its target's breaker not open."""
+    paused = exists().where(
+        target_health.c.target_key == deliveries.c.target_key,
+        target_health.c.paused_until > now,
+    )
+    return and_(
+        deliveries.c.state == DeliveryState.PENDING,
+        deliveries.c.next_attempt_at <= now,
+        not_(paused),
+    )
+
+
 def claim_due_delivery(engine, owner: str, now: float, lease: float) -> dict | None:
-    due = and_(deliveries.c.state == DeliveryState.PENDING, deliveries.c.next_attempt_at <= now)
-    return claim_one(engine, deliveries, due, deliveries.c.next_attempt_at, owner, now, lease)
+    order = deliveries.c.next_attempt_at
+    return claim_one(engine, deliveries, _due(now), order, owner, now, lease)
 
 
-def release_delivery(conn, delivery_id: str, owner: str, **values) -> bool:
-    """Write an attempt's outcome and free the delivery, if `owner` still holds it."""
-    return release(conn, deliveries, delivery_id, owner, **values)
+def claim_due_deliveries(
+    engine, owner: str, now: float, lease: float, limit: int, skip_targets: frozenset[str]
+) -> list[dict]:
+    """Lease up to `limit` due deliveries, none for a target in `skip_targets` (at its cap)."""
+    due = _due(now)
+    if skip_targets:
+        due = and_(due, deliveries.c.target_key.not_in(sorted(skip_targets)))
+    order = deliveries.c.next_attempt_at
+    return claim_many(engine, deliveries, due, order, owner, now, lease, limit)
+
+
+def release_delivery(conn, delivery_id: str, owner: str, now: float, **values) -> bool:
+    """Write an attempt's outcome and free the delivery, if `owner` still holds it.
+
+    A redeliver asked for during the attempt wins: the delivery is pending again at once, with
+    a fresh series of attempts, and the flag is cleared.
+    """
+    held = and_(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+    flag = conn.execute(
+        select(deliveries.c.requeue_requested).where(held).with_for_update()
+    ).scalar_one_or_none()
+    if flag is None:
+        return False  # the lease lapsed and another worker has it: its outcome stands
+    if flag:
+        values = {**values, **_REQUEUE, "next_attempt_at": now}
+        notify_work(conn)
+    stmt = update(deliveries).where(held)
+    conn.execute(stmt.values(lease_until=None, lease_owner=None, requeue_requested=False, **values))
+    return True
+
+
+def release_unattempted(conn, delivery_ids: list[str], owner: str, now: float) -> int:
+    """Give back leases of sends cut short by a stop: no attempt counted, due at once."""
+    if not delivery_ids:
+        return 0
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+        .values(lease_until=None, lease_owner=None, next_attempt_at=now)
+    )
+    notify_work(conn)
+    return conn.execute(stmt).rowcount
 
 
 def record_attempt(conn, values: dict) -> None:
@@ -63,17 +127,22 @@ def attempts_of(conn, delivery_ids: list[str]) -> list[dict]:
 
 
 def requeue_run_deliveries(conn, run_id: str, now: float) -> int:
-    """Redeliver: the same events (same webhook-id), a fresh series of attempts."""
-    stmt = (
-        update(deliveries)
-        .where(deliveries.c.run_id == run_id)
-        .values(
-            state=DeliveryState.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            lease_until=None,
-            lease_owner=None,
-        )
-    )
+    """Redeliver: the same events (same webhook-id), a fresh series of attempts.
+
+    A delivery whose attempt is in flight is not touched but flagged: it goes again when that
+    attempt ends, so two sends of one event never overlap.
+    """
+    in_flight = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
+    of_run = deliveries.c.run_id == run_id
+    flagged = conn.execute(
+        update(deliveries).where(of_run, in_flight).values(requeue_requested=True)
+    ).rowcount
+    reset = conn.execute(
+        update(deliveries).where(of_run, not_(in_flight)).values(**_REQUEUE, next_attempt_at=now)
+    ).rowcount
     notify_work(conn)
-    return conn.execute(stmt).rowcount
+    return flagged + reset
+
+
+# What a redelivery writes; next_attempt_at is "now" as the database sees the release.
+_REQUEUE = {"state": DeliveryState.PENDING.value, "attempts": 0, "last_error": None}

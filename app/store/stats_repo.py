@@ -1,44 +1,31 @@
-"""SQL for /metrics: counts by state, source, verdict, outcome and status, read at scrape time."""
+"""SQL for /metrics: the open work only (indexed, bounded), never a scan of the history."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.delivery.states import DeliveryState
 from app.runs.states import OPEN_STATES
-from app.store.tables import callbacks, deliveries, delivery_attempts, runs, upstream_calls
+from app.store.tables import deliveries, runs
 
 
-def store_counts(conn) -> dict:
-    """Every count /metrics shows from the store, in one read transaction."""
-    by_state = dict(conn.execute(select(runs.c.state, func.count()).group_by(runs.c.state)).all())
-    by_source = conn.execute(
-        select(runs.c.source, func.count())
-        .where(runs.c.source.is_not(None))
-        .group_by(runs.c.source)
-    ).all()
+def open_work(conn) -> dict:
+    """Open runs by state, the oldest open run, pending deliveries: cost grows with the open
+    work (what the gauges describe), not with the runs and attempts kept for history."""
+    open_states = sorted(state.value for state in OPEN_STATES)
+    by_state = dict(
+        conn.execute(
+            select(runs.c.state, func.count())
+            .where(runs.c.state.in_(open_states))
+            .group_by(runs.c.state)
+        ).all()
+    )
     oldest_open = conn.execute(
-        select(func.min(runs.c.created_at)).where(runs.c.state.in_(list(OPEN_STATES)))
+        select(func.min(runs.c.created_at)).where(runs.c.state.in_(open_states))
     ).scalar()
-    verdicts = conn.execute(
-        select(callbacks.c.verdict, func.count()).group_by(callbacks.c.verdict)
-    ).all()
-    calls = conn.execute(
-        select(upstream_calls.c.operation, upstream_calls.c.outcome, func.count()).group_by(
-            upstream_calls.c.operation, upstream_calls.c.outcome
-        )
-    ).all()
-    attempts = conn.execute(
-        select(delivery_attempts.c.status, func.count()).group_by(delivery_attempts.c.status)
-    ).all()
     pending = conn.execute(
-        select(func.count()).select_from(deliveries).where(deliveries.c.state == "pending")
+        select(func.count())
+        .select_from(deliveries)
+        .where(deliveries.c.state == DeliveryState.PENDING)
     ).scalar_one()
-    return {
-        "runs_by_state": by_state,
-        "settled_by_source": by_source,
-        "oldest_open_created_at": oldest_open,
-        "callback_verdicts": verdicts,
-        "upstream_calls": calls,
-        "attempts_by_status": attempts,
-        "deliveries_pending": pending,
-    }
+    return {"open_by_state": by_state, "oldest_open_created_at": oldest_open, "pending": pending}

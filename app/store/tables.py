@@ -105,6 +105,9 @@ deliveries = Table(
     Column("zap_event_id", String(36), ForeignKey("zap_run_events.id"), nullable=True, index=True),
     Column("webhook_id", String(36)),  # null for the run's own callback_url
     Column("target_url", Text, nullable=False),
+    # Who the delivery is for: the webhook's id, or "url:<callback_url>" for a run's own
+    # target. Two targets that share a URL are two deliveries, each signed with its secret.
+    Column("target_key", Text, nullable=False),
     Column("event_id", String(64), nullable=False),  # the webhook-id header, stable on retries
     Column("event_type", String(32), nullable=False),
     Column("body", Text, nullable=False),  # the exact bytes sent on every attempt
@@ -117,10 +120,28 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float),
-    UniqueConstraint("run_id", "target_url", "event_type", name="uq_delivery_target"),
-    UniqueConstraint("zap_event_id", "target_url", name="uq_delivery_zap_target"),
+    # A redeliver asked while an attempt is in flight: queued behind it, never beside it.
+    Column("requeue_requested", Boolean, nullable=False, default=False),
+    UniqueConstraint("run_id", "target_key", "event_type", name="uq_delivery_run_target"),
+    UniqueConstraint("zap_event_id", "target_key", name="uq_delivery_zap_event_target"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at)
+
+# Per target (a delivery's target_key): the circuit breaker and the health the API shows.
+target_health = Table(
+    "target_health",
+    metadata,
+    Column("target_key", Text, primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("paused_until", Float),  # breaker open: no attempt before this
+    Column("pauses", Integer, nullable=False, default=0),  # in a row: the cool-down doubles
+    Column("last_success_at", Float),
+    Column("last_success_status", Integer),
+    Column("last_failure_at", Float),
+    Column("last_failure_status", Integer),
+    Column("last_error", Text),
+    Column("failing_since", Float),  # first failure of the current run of failures
+)
 
 delivery_attempts = Table(
     "delivery_attempts",

@@ -53,8 +53,24 @@ class Wakeup:
             return self._cond.wait_for(lambda: self._rings != seen, timeout)
 
 
-def start_listener(engine: Engine, wakeup: Wakeup, stop: threading.Event):
-    """A thread that rings `wakeup` when work may have landed; None for in-memory SQLite."""
+class Wakeups:
+    """Several Wakeups rung as one: each lane of a worker waits on its own."""
+
+    def __init__(self, wakeups):
+        self.wakeups = tuple(wakeups)
+
+    def ring(self) -> None:
+        for wakeup in self.wakeups:
+            wakeup.ring()
+
+    def set_listening(self, on: bool) -> None:
+        for wakeup in self.wakeups:
+            (wakeup.listening.set if on else wakeup.listening.clear)()
+
+
+def start_listener(engine: Engine, wakeups, stop: threading.Event):
+    """A thread that rings `wakeups` when work may have landed; None for in-memory SQLite."""
+    wakeup = Wakeups(wakeups if isinstance(wakeups, tuple | list) else (wakeups,))
     url = make_url(engine.url)
     if engine.dialect.name == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -68,7 +84,7 @@ def start_listener(engine: Engine, wakeup: Wakeup, stop: threading.Event):
     return thread
 
 
-def _watch_sqlite(path: str, wakeup: Wakeup, stop: threading.Event) -> None:
+def _watch_sqlite(path: str, wakeup: Wakeups, stop: threading.Event) -> None:
     """Ring when another connection (a web process storing a callback) committed a change.
 
     A commit that changed nothing (a claim that found no work) leaves data_version alone, so
@@ -77,39 +93,39 @@ def _watch_sqlite(path: str, wakeup: Wakeup, stop: threading.Event) -> None:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
         seen = conn.execute("PRAGMA data_version").fetchone()[0]
-        wakeup.listening.set()
+        wakeup.set_listening(True)
         log.info("watching the SQLite database for commits: idle workers wake at once")
         while not stop.wait(SQLITE_WATCH_SECONDS):
             try:
                 version = conn.execute("PRAGMA data_version").fetchone()[0]
             except sqlite3.Error as err:
                 log.warning("SQLite change watch failed (%s); idle workers poll", err)
-                wakeup.listening.clear()
+                wakeup.set_listening(False)
                 continue
-            wakeup.listening.set()
+            wakeup.set_listening(True)
             if version != seen:
                 seen = version
                 wakeup.ring()
     finally:
-        wakeup.listening.clear()
+        wakeup.set_listening(False)
         conn.close()
 
 
-def _listen(dsn: str, wakeup: Wakeup, stop: threading.Event) -> None:
+def _listen(dsn: str, wakeup: Wakeups, stop: threading.Event) -> None:
     import psycopg
 
     while not stop.is_set():
         try:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
-                wakeup.listening.set()
+                wakeup.set_listening(True)
                 log.info("listening on PostgreSQL channel %s: idle workers wake at once", CHANNEL)
                 wakeup.ring()  # work may have landed while we were not listening
                 while not stop.is_set():
                     for _ in conn.notifies(timeout=1.0, stop_after=1):
                         wakeup.ring()
         except psycopg.Error as err:
-            wakeup.listening.clear()
+            wakeup.set_listening(False)
             log.warning("LISTEN connection lost (%s); idle workers poll until it is back", err)
             stop.wait(RECONNECT_SECONDS)
-    wakeup.listening.clear()
+    wakeup.set_listening(False)

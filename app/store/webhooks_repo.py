@@ -43,6 +43,14 @@ def get_webhook(conn, webhook_id: str) -> dict | None:
     return _decode(row) if row else None
 
 
+def get_webhooks(conn, webhook_ids: list[str]) -> dict[str, dict]:
+    """The webhooks with these ids, by id (missing ones are simply absent)."""
+    if not webhook_ids:
+        return {}
+    stmt = select(webhooks).where(webhooks.c.id.in_(sorted(set(webhook_ids))))
+    return {row["id"]: _decode(row) for row in conn.execute(stmt).mappings()}
+
+
 def create_webhook(conn, values: dict, now: float, webhook_id: str | None = None) -> dict:
     row_id = webhook_id or str(uuid.uuid4())
     row = {"id": row_id, "created_at": now, "updated_at": now, **_encode(values)}

@@ -6,7 +6,6 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-import requests
 from marshmallow import Schema, ValidationError
 
 from app.schemas.stored_actions import ActionsErrorResponse
@@ -20,13 +19,14 @@ from app.upstream.outcomes import (
     UpstreamOutcome,
 )
 from app.upstream.rate_headers import parse_rate_headers, parse_retry_after
+from app.upstream.transport import HttpAnswer
 
 # A 429 without Retry-After and without a usable X-RateLimit-Reset waits this long.
 DEFAULT_THROTTLE_SECONDS = 60.0
 EXCERPT_CHARS = 200
 
 
-def common_fields(response: requests.Response, latency_ms: float, now: float) -> dict:
+def common_fields(response: HttpAnswer, latency_ms: float, now: float) -> dict:
     """The fields every outcome of an answered call carries."""
     return {
         "status": response.status_code,
@@ -35,7 +35,7 @@ def common_fields(response: requests.Response, latency_ms: float, now: float) ->
     }
 
 
-def to_accepted(response: requests.Response, schema: Schema, common: dict) -> UpstreamOutcome:
+def to_accepted(response: HttpAnswer, schema: Schema, common: dict) -> UpstreamOutcome:
     """A run POST's 2xx: the body must name the upstream run id."""
     loaded, problem = _load(response, schema)
     if problem:
@@ -46,7 +46,7 @@ def to_accepted(response: requests.Response, schema: Schema, common: dict) -> Up
     return Accepted(str(run_id), **common)
 
 
-def to_result(response: requests.Response, schema: Schema, common: dict) -> UpstreamOutcome:
+def to_result(response: HttpAnswer, schema: Schema, common: dict) -> UpstreamOutcome:
     """A GET's 200: the body as the contract schema loads it, unknown fields kept."""
     loaded, problem = _load(response, schema)
     if problem:
@@ -54,7 +54,7 @@ def to_result(response: requests.Response, schema: Schema, common: dict) -> Upst
     return Result(body=loaded, raw=response.text, **common)
 
 
-def to_failure(response: requests.Response, common: dict, now: float) -> UpstreamOutcome:
+def to_failure(response: HttpAnswer, common: dict, now: float) -> UpstreamOutcome:
     """Any answer that is not the operation's success: redirect, 4xx, 429, 5xx, odd statuses."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
@@ -70,7 +70,7 @@ def to_failure(response: requests.Response, common: dict, now: float) -> Upstrea
     return TransportError(f"unexpected status {status}", **common)
 
 
-def upstream_errors(response: requests.Response) -> list[dict]:
+def upstream_errors(response: HttpAnswer) -> list[dict]:
     """Upstream's `errors` list as sent, or one synthesized entry when the body is not so."""
     parsed = _parse_json(response.text)
     if isinstance(parsed, dict) and not ActionsErrorResponse().validate(parsed):
@@ -96,7 +96,7 @@ def _throttle_wait(retry_after: float | None, rate, now: float) -> float:
     return DEFAULT_THROTTLE_SECONDS
 
 
-def _load(response: requests.Response, schema: Schema) -> tuple[Any, str | None]:
+def _load(response: HttpAnswer, schema: Schema) -> tuple[Any, str | None]:
     """(loaded body, None) or (None, why the 2xx body is off the contract)."""
     parsed = _parse_json(response.text)
     if parsed is _NOT_JSON:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from urllib.parse import quote
 
-import requests
-import requests.auth
 from marshmallow import Schema, ValidationError
 
 from app.schemas.action_runs import ActionRunResponse, RunActionResponse
@@ -15,41 +12,45 @@ from app.schemas.stored_actions import StoredActionResult, StoredActionsRunRespo
 from app.schemas.zap_runs_contract import ZapRunsResponse
 from app.upstream.answer_mapping import common_fields, to_accepted, to_failure, to_result
 from app.upstream.outcomes import NotFound, Processing, TransportError, UpstreamOutcome
+from app.upstream.transport import Transport, TransportFailure
 
 # Both run POSTs document one success status each (202 and 200); any of these carries a run id.
 ACCEPTED_STATUSES = (200, 201, 202)
 
 
 class UpstreamClient:
-    """Never sleeps, retries or follows a redirect: the caller decides when to call again."""
+    """Never sleeps, retries or follows a redirect: the caller decides when to call again.
+
+    Every call ends within `total_timeout` seconds (or the shorter `deadline` it is given),
+    connect, headers and body included: see app/upstream/transport.py.
+    """
 
     def __init__(
         self,
         base_url: str,
         token: str,
         connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
+        total_timeout: float = 30.0,
     ):
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
-        self._token = token
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._transport = Transport(headers, connect_timeout, total_timeout)
 
-    def run_stored_action(self, stored_action_id: str, data: dict) -> UpstreamOutcome:
+    def run_stored_action(
+        self, stored_action_id: str, data: dict, deadline: float | None = None
+    ) -> UpstreamOutcome:
         """POST /actions/v1/stored-actions/{id}/run: Accepted(upstream run id) on 202."""
         path = f"/actions/v1/stored-actions/{_segment(stored_action_id)}/run"
-        return self._post(path, data, StoredActionsRunResponse())
+        return self._post(path, data, StoredActionsRunResponse(), deadline)
 
     def get_stored_action_run(self, stored_action_id: str, run_id: str) -> UpstreamOutcome:
         """GET /actions/v1/stored-actions/{id}/runs/{run_id}: Result, Processing or NotFound."""
         path = f"/actions/v1/stored-actions/{_segment(stored_action_id)}/runs/{_segment(run_id)}"
         return self._get(path, StoredActionResult())
 
-    def create_action_run(self, data: dict) -> UpstreamOutcome:
+    def create_action_run(self, data: dict, deadline: float | None = None) -> UpstreamOutcome:
         """POST /v2/action-runs: Accepted(upstream run id)."""
-        return self._post("/v2/action-runs", data, RunActionResponse())
+        return self._post("/v2/action-runs", data, RunActionResponse(), deadline)
 
     def get_action_run(self, run_id: str) -> UpstreamOutcome:
         """GET /v2/action-runs/{id}: Result (the whole `{"data": ...}` answer) or NotFound."""
@@ -60,12 +61,8 @@ class UpstreamClient:
         return self._get("/v2/zap-runs", ZapRunsPage(), params=params)
 
     def close(self) -> None:
-        """Close every thread's session (their pooled sockets)."""
-        with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        """Close the connection pool."""
+        self._transport.close()
 
     def __enter__(self) -> UpstreamClient:
         return self
@@ -73,8 +70,8 @@ class UpstreamClient:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _post(self, path: str, data: dict, schema: Schema) -> UpstreamOutcome:
-        answer = self._send("POST", path, json={"data": data})
+    def _post(self, path: str, data: dict, schema: Schema, deadline=None) -> UpstreamOutcome:
+        answer = self._send("POST", path, deadline, json={"data": data})
         if isinstance(answer, TransportError):
             return answer
         response, common, now = answer
@@ -83,7 +80,7 @@ class UpstreamClient:
         return to_failure(response, common, now)
 
     def _get(self, path: str, schema: Schema, params: dict | None = None) -> UpstreamOutcome:
-        answer = self._send("GET", path, params=params)
+        answer = self._send("GET", path, None, params=params)
         if isinstance(answer, TransportError):
             return answer
         response, common, now = answer
@@ -98,31 +95,16 @@ class UpstreamClient:
             return NotFound(errors=outcome.errors, **common)
         return outcome
 
-    def _send(self, method: str, path: str, **kwargs) -> tuple | TransportError:
-        """(response, common outcome fields, now) or a TransportError when no answer came."""
+    def _send(self, method: str, path: str, deadline: float | None, **kwargs):
+        """(answer, common outcome fields, now) or a TransportError when no answer came."""
         started = time.monotonic()
         try:
-            response = self._session().request(
-                method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
-            )
-        except requests.Timeout as exc:
-            return TransportError(f"timeout: {exc}", latency_ms=_elapsed_ms(started))
-        except requests.RequestException as exc:
-            return TransportError(f"connection error: {exc}", latency_ms=_elapsed_ms(started))
+            answer = self._transport.request(method, self.base_url + path, deadline, **kwargs)
+        except TransportFailure as failure:
+            kind = "timeout" if failure.timeout else "connection error"
+            return TransportError(f"{kind}: {failure}", latency_ms=_elapsed_ms(started))
         now = time.time()
-        return response, common_fields(response, _elapsed_ms(started), now), now
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            # An explicit auth object also keeps a ~/.netrc entry from replacing the token.
-            session.auth = BearerAuth(self._token)
-            session.headers["Accept"] = "application/json"
-            with self._sessions_lock:
-                self._sessions.append(session)
-            self._local.session = session
-        return session
+        return answer, common_fields(answer, _elapsed_ms(started), now), now
 
 
 class ZapRunsPage:
@@ -134,15 +116,6 @@ class ZapRunsPage:
                 raise ValidationError("expected one page in the array")
             return ZapRunsResponse(many=True).load(data)
         return ZapRunsResponse().load(data)
-
-
-class BearerAuth(requests.auth.AuthBase):
-    def __init__(self, token: str):
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
 
 
 def _segment(value: str) -> str:

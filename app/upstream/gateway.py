@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from app.observability.histograms import observe_upstream
+from app.observability.event_metrics import observe_upstream
 from app.store import upstream_calls_repo
 from app.store.engine import DatabaseError, Engine, write
 from app.upstream.budget import RateBudget
@@ -94,9 +94,9 @@ class UpstreamGateway:
         started_at: float,
     ) -> None:
         self.budget.observe(bucket, outcome.rate)
-        retry_after = getattr(outcome, "retry_after", None)
-        if isinstance(outcome, Throttled | Unavailable) and retry_after is not None:
-            self.budget.block(bucket, time.time() + retry_after)
+        match outcome:
+            case Throttled(retry_after=after) | Unavailable(retry_after=after) if after is not None:
+                self.budget.block(bucket, time.time() + after)
         with write(self.engine) as conn:
             upstream_calls_repo.record_call(
                 conn,

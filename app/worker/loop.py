@@ -1,4 +1,5 @@
-"""The worker process: N threads, each claiming one unit of work per pass, stopped by SIGTERM."""
+"""The worker process and its lanes: upstream threads (submit, poll, watch) and the delivery
+engine, so a hung upstream cannot delay forwards and a dead subscriber cannot delay polls."""
 
 from __future__ import annotations
 
@@ -7,29 +8,36 @@ import os
 import signal
 import socket
 import threading
+import time
 
-from app.store.engine import DatabaseError
+from app.delivery.engine import DeliveryEngine
+from app.store import due_work_repo
+from app.store.engine import DatabaseError, read
 from app.store.wakeup import Wakeup, start_listener
-from app.worker.tasks import deliver_one, poll_one, submit_one, watch_one
+from app.worker.tasks import poll_one, submit_one, watch_one
 
 log = logging.getLogger(__name__)
 # While the wake-up watch is down (a lost LISTEN connection), idle threads poll this often.
 SHORT_POLL_SECONDS = 0.2
-TASKS = (deliver_one, submit_one, poll_one, watch_one)
+MIN_WAIT_SECONDS = 0.005
+UPSTREAM_TASKS = (submit_one, poll_one, watch_one)
+# An upstream call ends within the client's deadline; past this a thread is left behind.
+UPSTREAM_JOIN_SECONDS = 5.0
 
 
 class Worker:
     def __init__(self, services):
         self.services = services
         self.stop = threading.Event()
-        self.wakeup = Wakeup()
+        self.upstream_wakeup = Wakeup()
+        self.delivery_wakeup = Wakeup()
         self.listener = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 
     def run_pass(self, owner: str) -> bool:
-        """One pass over every kind of work; True if anything was done."""
+        """One pass over every kind of upstream work; True if anything was done."""
         did = False
-        for task in TASKS:
+        for task in UPSTREAM_TASKS:
             try:
                 did |= task(self.services, owner)
             except DatabaseError:
@@ -41,37 +49,51 @@ class Worker:
                 self.stop.wait(1.0)
         return did
 
-    def _thread_main(self, index: int) -> None:
+    def _upstream_thread(self, index: int) -> None:
         owner = f"{self.name}:{index}"
-        idle = self.services.settings.worker_idle_seconds
         while not self.stop.is_set():
-            rings = self.wakeup.rings  # before the pass: work landing during it is not missed
+            rings = self.upstream_wakeup.rings  # before the pass: work landing meanwhile counts
             if not self.run_pass(owner):
-                self.wakeup.wait(self._idle_wait(idle), since=rings)
+                self.upstream_wakeup.wait(self._idle_wait(), since=rings)
 
-    def _idle_wait(self, idle: float) -> float:
-        """A lost wake-up watch means no wake-ups: poll briefly until it is back."""
-        if self.listener is not None and not self.wakeup.listening.is_set():
+    def _idle_wait(self) -> float:
+        """Until the next timed item is due; new work rings the wake-up before that. A lost
+        wake-up watch means no rings: poll briefly until it is back."""
+        idle = self.services.settings.worker_idle_seconds
+        if self.listener is not None and not self.upstream_wakeup.listening.is_set():
             return min(idle, SHORT_POLL_SECONDS)
-        return idle
+        try:
+            with read(self.services.engine) as conn:
+                due_at = due_work_repo.next_upstream_due_at(conn)
+        except DatabaseError:
+            return min(idle, 1.0)
+        if due_at is None:
+            return idle
+        return min(idle, max(MIN_WAIT_SECONDS, due_at - time.time()))
 
     def serve(self) -> None:
-        """Run until SIGTERM/SIGINT; the current items finish, nothing is cut half-written."""
+        """Run until SIGTERM or SIGINT; in-flight work finishes or is handed back, whole."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        count = self.services.settings.worker_threads
+        settings = self.services.settings
+        engine = DeliveryEngine(self.services, f"{self.name}:d", self.delivery_wakeup, self.stop)
         threads = [
-            threading.Thread(target=self._thread_main, args=(i,), name=f"worker-{i}", daemon=True)
-            for i in range(count)
+            threading.Thread(target=self._upstream_thread, args=(i,), name=f"upstream-{i}")
+            for i in range(settings.worker_threads)
         ]
+        threads.append(threading.Thread(target=engine.run, name="deliveries"))
         log.info(
-            "worker %s started with %d threads (%s mode)",
+            "worker %s started: %d upstream threads, up to %d forwards in flight (%s mode)",
             self.name,
-            count,
-            self.services.settings.mode,
+            settings.worker_threads,
+            settings.forward_max_in_flight,
+            settings.mode,
         )
-        self.listener = start_listener(self.services.engine, self.wakeup, self.stop)
+        self.listener = start_listener(
+            self.services.engine, (self.upstream_wakeup, self.delivery_wakeup), self.stop
+        )
         for thread in threads:
+            thread.daemon = True
             thread.start()
         try:
             # A bounded wait, so the signal handler runs promptly in the main thread.
@@ -79,11 +101,12 @@ class Worker:
                 self.stop.wait(1.0)
         finally:
             for thread in threads:
-                thread.join(timeout=self.services.settings.forward_timeout_seconds + 5)
+                thread.join(timeout=UPSTREAM_JOIN_SECONDS)
             self.services.close()
             log.info("worker %s stopped", self.name)
 
     def _on_signal(self, signum, _frame) -> None:
         log.info("worker %s got signal %d, stopping", self.name, signum)
         self.stop.set()
-        self.wakeup.ring()
+        self.upstream_wakeup.ring()
+        self.delivery_wakeup.ring()

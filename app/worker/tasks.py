@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
-from app.delivery.attempts import deliver
+from app.delivery.engine import deliver_due_now
 from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.polling import apply_poll_outcome, expire_if_too_old, poll
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo
-from app.store.deliveries_repo import claim_due_delivery
 from app.store.zap_repo import claim_due_watch
 from app.zap_runs.scan import watch_step
+
+if TYPE_CHECKING:
+    from app.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
 
 @run_log_scope
-def submit_one(services, owner: str) -> bool:
+def submit_one(services: Services, owner: str) -> bool:
     """Submit one queued run whose time has come; True if there was one."""
     settings = services.settings
     run = runs_repo.claim_due_submission(
@@ -35,7 +38,7 @@ def submit_one(services, owner: str) -> bool:
 
 
 @run_log_scope
-def poll_one(services, owner: str) -> bool:
+def poll_one(services: Services, owner: str) -> bool:
     """Poll one run whose callback is late; True if there was one."""
     settings = services.settings
     run = runs_repo.claim_due_poll(
@@ -50,20 +53,12 @@ def poll_one(services, owner: str) -> bool:
     return True
 
 
-@run_log_scope
-def deliver_one(services, owner: str) -> bool:
-    """Attempt one due forward; True if there was one."""
-    settings = services.settings
-    lease = settings.forward_timeout_seconds + settings.worker_lease_seconds
-    delivery = claim_due_delivery(services.engine, owner, time.time(), lease)
-    if delivery is None:
-        return False
-    bind_run_id(delivery["run_id"])
-    deliver(services, delivery, owner)
-    return True
+def deliver_one(services: Services, owner: str) -> bool:
+    """Attempt one due forward, blocking; True if there was one (the engine does it in bulk)."""
+    return deliver_due_now(services, owner)
 
 
-def watch_one(services, owner: str) -> bool:
+def watch_one(services: Services, owner: str) -> bool:
     """Scan one page for a Zap Runs watch whose time has come; True if there was one."""
     watch = claim_due_watch(
         services.engine, owner, time.time(), services.settings.worker_lease_seconds

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from app.delivery.run_events import iso
 from app.delivery.states import DeliveryState
+from app.schemas.timestamps import iso
 from app.store import deliveries_repo, webhooks_repo, zap_repo
 
 EVENT_PREFIX = "zap_run."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
 from app.delivery.run_events import iso
@@ -19,6 +20,9 @@ from app.store import zap_repo
 from app.store.engine import write
 from app.upstream import outcomes as oc
 from app.zap_runs.events import record_status, watch_targets
+
+if TYPE_CHECKING:
+    from app.bootstrap import Services
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100
@@ -55,21 +59,22 @@ def begin_scan(watch: dict) -> dict:
     }
 
 
-def watch_step(services, watch: dict, owner: str, now: float) -> str:
+def watch_step(services: Services, watch: dict, owner: str, now: float) -> str:
     """Fetch and record one page for a leased watch; returns a short verdict."""
     watch = begin_scan(watch)
     outcome = services.gateway.list_zap_runs(watch["id"], scan_params(watch))
     with write(services.engine) as conn:
-        if isinstance(outcome, oc.Result):
-            values, verdict = _record_page(conn, watch, json.loads(outcome.raw), now, services)
-        else:
-            values, verdict = _later(watch, outcome, now)
+        match outcome:
+            case oc.Result(raw=raw):
+                values, verdict = _record_page(conn, watch, json.loads(raw), now, services)
+            case _:
+                values, verdict = _later(watch, outcome, now)
         zap_repo.release_watch(conn, watch["id"], owner, updated_at=now, **values)
     log.info("zap watch %s: %s", watch["id"], verdict)
     return verdict
 
 
-def _record_page(conn, watch: dict, body, now: float, services) -> tuple[dict, str]:
+def _record_page(conn, watch: dict, body, now: float, services: Services) -> tuple[dict, str]:
     page = (body[0] if body else {}) if isinstance(body, list) else body
     items = page.get("data") or []
     targets = watch_targets(conn, watch)
@@ -111,15 +116,25 @@ def _record_page(conn, watch: dict, body, now: float, services) -> tuple[dict, s
     return values, f"scan done: {len(items)} runs on the last page"
 
 
-def _later(watch: dict, outcome, now: float) -> tuple[dict, str]:
+def _later(watch: dict, outcome: oc.UpstreamOutcome, now: float) -> tuple[dict, str]:
     """Keep the scan where it is and come back when upstream or the budget allows."""
-    wait = getattr(outcome, "retry_after", None) or getattr(outcome, "wait", None)
     scan = {k: watch[k] for k in ("scan_from", "scan_offset", "scan_newest", "scan_oldest_open")}
-    if isinstance(outcome, oc.Deferred):
-        return {**scan, "next_poll_at": now + outcome.wait}, "waiting for the shared budget"
-    error = getattr(outcome, "detail", None) or f"upstream answered HTTP {outcome.status}"
-    values = {**scan, "next_poll_at": now + (wait or RETRY_SECONDS), "last_error": error}
+    match outcome:
+        case oc.Deferred(wait=wait):
+            return {**scan, "next_poll_at": now + wait}, "waiting for the shared budget"
+        case oc.Throttled(retry_after=after) | oc.Unavailable(retry_after=after) if after:
+            retry_in = after
+        case _:
+            retry_in = RETRY_SECONDS
+    values = {**scan, "next_poll_at": now + retry_in, "last_error": _error_text(outcome)}
     return values, outcome.kind
+
+
+def _error_text(outcome: oc.UpstreamOutcome) -> str:
+    match outcome:
+        case oc.TransportError(detail=detail) if detail:
+            return detail
+    return f"upstream answered HTTP {outcome.status}"
 
 
 def _row(run: dict, started: float | None, now: float) -> dict:

@@ -1,4 +1,4 @@
-"""Watches as the API shows and changes them, and the stored Zap runs as a page."""
+"""Watches as the client manages them, and the stored Zap runs as the seed's pages."""
 
 from __future__ import annotations
 
@@ -7,33 +7,30 @@ import time
 import uuid
 from urllib.parse import urlencode
 
-from app.api.errors import ApiError
-from app.delivery.run_events import iso
+from app.errors import InvalidInput, NotFound
+from app.schemas.timestamps import iso
 from app.store import webhooks_repo, zap_repo
+from app.store.engine import read, write
 
 
-def watch_view(row: dict) -> dict:
-    return {
-        "id": row["id"],
-        "zap_id": row["zap_id"],
-        "statuses": json.loads(row["statuses_json"] or "[]"),
-        "search": row["search"],
-        "webhook_ids": json.loads(row["webhook_ids_json"] or "[]"),
-        "enabled": row["enabled"],
-        "from_date": iso(row["from_date"]),
-        "scanning": row["scan_offset"] is not None,
-        "scan_offset": row["scan_offset"],
-        "next_poll_at": iso(row["next_poll_at"]) if row["enabled"] else None,
-        "last_scan_at": iso(row["last_scan_at"]),
-        "last_error": row["last_error"],
-        "runs_seen": row["runs_seen"],
-        "created_at": iso(row["created_at"]),
-    }
+def list_watches(services) -> list[dict]:
+    with read(services.engine) as conn:
+        return zap_repo.list_watches(conn)
 
 
-def create_watch(conn, values: dict) -> dict:
+def get_watch(services, watch_id: str) -> dict:
+    with read(services.engine) as conn:
+        return _found(zap_repo.get_watch(conn, watch_id))
+
+
+def delete_watch(services, watch_id: str) -> None:
+    with write(services.engine) as conn:
+        if not zap_repo.delete_watch(conn, watch_id):
+            raise NotFound("not_found", "No such watch.")
+
+
+def create_watch(services, values: dict) -> dict:
     now = time.time()
-    _check_webhooks(conn, values.get("webhook_ids") or [])
     from_date = values.get("from_date")
     row = {
         "id": str(uuid.uuid4()),
@@ -48,46 +45,52 @@ def create_watch(conn, values: dict) -> dict:
         "created_at": now,
         "updated_at": now,
     }
-    zap_repo.insert_watch(conn, row)
-    return zap_repo.get_watch(conn, row["id"])
+    with write(services.engine) as conn:
+        _check_webhooks(conn, values.get("webhook_ids") or [])
+        zap_repo.insert_watch(conn, row)
+        return zap_repo.get_watch(conn, row["id"])
 
 
-def update_watch(conn, watch_id: str, values: dict) -> dict:
-    found(zap_repo.get_watch(conn, watch_id))
-    changes: dict = {"updated_at": time.time()}
-    for key in ("zap_id", "search", "enabled"):
-        if key in values:
-            changes[key] = values[key]
-    if "statuses" in values:
-        changes["statuses_json"] = json.dumps(values["statuses"])
-    if "webhook_ids" in values:
-        _check_webhooks(conn, values["webhook_ids"])
-        changes["webhook_ids_json"] = json.dumps(values["webhook_ids"])
-    if values.get("enabled"):
-        changes["next_poll_at"] = time.time()
-    if {"zap_id", "search", "statuses"} & values.keys():
-        # New filters make the offsets of a scan in progress meaningless: start it over.
-        changes.update(scan_offset=None, scan_from=None, scan_newest=None, scan_oldest_open=None)
-    zap_repo.update_watch(conn, watch_id, changes)
-    return zap_repo.get_watch(conn, watch_id)
+def update_watch(services, watch_id: str, values: dict) -> dict:
+    with write(services.engine) as conn:
+        _found(zap_repo.get_watch(conn, watch_id))
+        changes: dict = {"updated_at": time.time()}
+        for key in ("zap_id", "search", "enabled"):
+            if key in values:
+                changes[key] = values[key]
+        if "statuses" in values:
+            changes["statuses_json"] = json.dumps(values["statuses"])
+        if "webhook_ids" in values:
+            _check_webhooks(conn, values["webhook_ids"])
+            changes["webhook_ids_json"] = json.dumps(values["webhook_ids"])
+        if values.get("enabled"):
+            changes["next_poll_at"] = time.time()
+        if {"zap_id", "search", "statuses"} & values.keys():
+            # New filters make the offsets of a scan in progress meaningless: start it over.
+            changes.update(
+                scan_offset=None, scan_from=None, scan_newest=None, scan_oldest_open=None
+            )
+        zap_repo.update_watch(conn, watch_id, changes)
+        return zap_repo.get_watch(conn, watch_id)
 
 
-def found(row: dict | None) -> dict:
+def _found(row: dict | None) -> dict:
     if row is None:
-        raise ApiError(404, "not_found", "No such watch.")
+        raise NotFound("not_found", "No such watch.")
     return row
 
 
 def _check_webhooks(conn, webhook_ids: list[str]) -> None:
     for index, webhook_id in enumerate(webhook_ids):
         if webhooks_repo.get_webhook(conn, webhook_id) is None:
-            raise ApiError(
-                400, "invalid", f"No webhook {webhook_id!r}.", pointer=f"/webhook_ids/{index}"
+            raise InvalidInput(
+                "invalid", f"No webhook {webhook_id!r}.", pointer=f"/webhook_ids/{index}"
             )
 
 
-def zap_runs_page(conn, query: dict, base_url: str) -> dict:
+def zap_runs_page(services, query: dict) -> dict:
     """The seed's paging shape over the stored Zap runs, newest first, with the seed's filters."""
+    base_url = services.settings.public_base_url
     filters = {
         "zap_id": query.get("zap_id"),
         "statuses": query.get("statuses"),
@@ -96,7 +99,8 @@ def zap_runs_page(conn, query: dict, base_url: str) -> dict:
         "to_date": query["to_date"].timestamp() if query.get("to_date") else None,
     }
     limit, offset = query["limit"], query["offset"]
-    total, rows = zap_repo.zap_runs_page(conn, filters, limit, offset)
+    with read(services.engine) as conn:
+        total, rows = zap_repo.zap_runs_page(conn, filters, limit, offset)
 
     def link(at: int) -> str:
         params = {k: v for k, v in _query_text(query).items() if k not in ("offset", "limit")}

@@ -3,7 +3,7 @@ database's commits on SQLite."""
 
 import pytest
 
-from tests.e2e.conftest import Relay
+from tests.e2e.conftest import e2e_relay
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +15,7 @@ def test_a_worker_idle_for_minutes_forwards_a_result_at_once(
     sandbox.knobs(run_seconds=0.1)
     # Left to itself the worker would look again only after 10 minutes.
     env = {"WORKER_IDLE_SECONDS": "600"}
-    relay = Relay(tmp_path, database_url, sandbox.base, receiver.url, env)
+    relay = e2e_relay(tmp_path, database_url, sandbox, receiver, env)
     try:
         relay.start()
         worker = relay.workers[0]

@@ -7,40 +7,21 @@ import requests
 
 from tests.conftest import STORED_ACTION
 from tests.sandbox.contract import Answer, check_answer, contract_available
-from tests.support.processes import Child, free_port, python_cmd, wait_for, wait_until_up
+from tests.support.processes import wait_for
+from tests.support.stack import Relay
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def sandbox_relay(tmp_path):
-    port = free_port()
-    env = {
-        "PORT": str(port),
-        "BIND_HOST": "127.0.0.1",
-        "RELAY_INSTANCE_DIR": str(tmp_path),
-        "ZAPIER_ACCESS_TOKEN": "",
-        "CALLBACK_GRACE_SECONDS": "1",
-        "POLL_MAX_INTERVAL_SECONDS": "1",
-    }
-    release = Child("release", python_cmd("-m", "app.cli", "db", "upgrade"), env, tmp_path)
-    assert release.proc.wait(timeout=60) == 0, release.output()  # the Procfile's release line
-    release.stop()
-    web = Child(
-        "web",
-        python_cmd("-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "app:create_app()"),
-        env,
-        tmp_path,
-    )
-    base = f"http://127.0.0.1:{port}"
-    children = [web]
+    quick = {"CALLBACK_GRACE_SECONDS": 1, "POLL_MAX_INTERVAL_SECONDS": 1}
+    relay = Relay(tmp_path, {"ZAPIER_ACCESS_TOKEN": "", **quick})
     try:
-        wait_until_up(f"{base}/healthz", proc=web.proc)
-        children.append(Child("worker", python_cmd("-m", "app.cli", "worker"), env, tmp_path))
-        yield base, web
+        relay.start()  # the Procfile's release, web and worker lines
+        yield relay.base, relay.web
     finally:
-        for child in children:
-            child.stop()
+        relay.stop()
 
 
 def _answer(response) -> Answer:

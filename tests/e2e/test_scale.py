@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import Relay
+from tests.e2e.conftest import e2e_relay
 
 pytestmark = pytest.mark.e2e
 RUNS = 500
@@ -26,7 +26,7 @@ def cluster(tmp_path, postgres_url, sandbox, receiver):
     started = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        relay = Relay(tmp_path / name, postgres_url, sandbox.base, receiver.url, env)
+        relay = e2e_relay(tmp_path / name, postgres_url, sandbox, receiver, env)
         started.append(relay.start())  # web (gunicorn, 2 processes) and one worker each
     started[0].start_worker()  # the third worker
     yield started

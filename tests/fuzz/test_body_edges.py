@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
-from tests.conftest import API_KEY
 from tests.fuzz.endpoints import body_endpoints
 
 LIMIT = 2048
@@ -34,17 +32,10 @@ def endpoints(client, services, sandbox):
 
 
 @pytest.fixture
-def limited(relay_env, sandbox):
+def limited(make_app, sandbox):
     """The app with the smallest MAX_BODY_BYTES the settings allow, and its endpoints."""
-    app = create_app({**relay_env, "MAX_BODY_BYTES": str(LIMIT)})
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
-    with app.app_context():
-        from app.api.context import services as get_services
-
-        services = get_services()
-    yield client, {e.name: e for e in body_endpoints(client, services, sandbox)}
-    services.close()
+    client, services = make_app({"MAX_BODY_BYTES": str(LIMIT)})
+    return client, {e.name: e for e in body_endpoints(client, services, sandbox)}
 
 
 @pytest.mark.parametrize("name", NAMES)

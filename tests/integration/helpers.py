@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.runs.tokens import callback_path
 from app.store.engine import read
 from app.store.tables import callbacks, deliveries, delivery_attempts, runs
-from tests.conftest import RELAY_SECRET, STORED_ACTION
+from tests.support.stack import RELAY_SECRET, STORED_ACTION
 
 RUN_URL = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
 

@@ -5,9 +5,7 @@ import uuid
 
 import pytest
 
-from app import create_app
 from app.worker.tasks import poll_one, submit_one
-from tests.conftest import API_KEY
 from tests.integration.helpers import run_row
 
 BODY = {"data": {"action": "core:x", "authentication": None, "inputs": {"n": 1}}}
@@ -23,21 +21,14 @@ def _success():
 
 
 @pytest.fixture
-def v2_upstream(httpserver, relay_env):
+def v2_upstream(httpserver, make_app):
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     for upstream_id in (first, second):
         httpserver.expect_oneshot_request("/v2/action-runs", method="POST").respond_with_json(
             {"data": {"type": "run", "id": upstream_id}}
         )
-    app = create_app({**relay_env, "ZAPIER_API_BASE": httpserver.url_for("")})
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
-    with app.app_context():
-        from app.api.context import services as get_services
-
-        services = get_services()
-    yield client, services, httpserver, (first, second)
-    services.close()
+    client, services = make_app({"ZAPIER_API_BASE": httpserver.url_for("")})
+    return client, services, httpserver, (first, second)
 
 
 def test_throttled_run_is_resubmitted_after_its_delay(v2_upstream):

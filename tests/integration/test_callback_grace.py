@@ -2,12 +2,12 @@
 
 import itertools
 import time
-import uuid
 
-from app.runs.poll_schedule import MIN_HISTORY, RECENT_RUNS, CallbackGrace
+from app.runs.callback_grace import MIN_HISTORY, RECENT_RUNS, CallbackGrace
 from app.store.engine import write
 from app.store.tables import runs
 from tests.integration.helpers import run_row, trigger
+from tests.support.run_rows import new_run_row
 
 _ORDER = itertools.count()
 
@@ -16,18 +16,7 @@ def settled_history(services, sources: list[str]) -> None:
     """Runs settled earlier, each batch after the one before, each by a callback or a poll."""
     now = time.time() - 86400 + next(_ORDER) * 1000
     rows = [
-        {
-            "id": str(uuid.uuid4()),
-            "kind": "stored_action",
-            "request_json": "{}",
-            "idempotency_id": str(uuid.uuid4()),
-            "metadata_json": "{}",
-            "state": "succeeded",
-            "source": source,
-            "created_at": now + n,
-            "updated_at": now + n,
-            "settled_at": now + n,
-        }
+        new_run_row(now=now + n, state="succeeded", source=source, settled_at=now + n)
         for n, source in enumerate(sources)
     ]
     with write(services.engine) as conn:

@@ -7,24 +7,12 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app import create_app
-from tests.conftest import API_KEY
 from tests.integration.helpers import callback_url, run_row, snapshot, trigger
 
 
 @pytest.fixture
-def signed_app(relay_env, sandbox):
-    app = create_app(
-        {**relay_env, "ZAPIER_CALLBACK_JWKS_URL": f"{sandbox.base}/.well-known/jwks.json"}
-    )
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
-    with app.app_context():
-        from app.api.context import services as get_services
-
-        services = get_services()
-    yield client, services
-    services.close()
+def signed_app(make_app, sandbox):
+    return make_app({"ZAPIER_CALLBACK_JWKS_URL": f"{sandbox.base}/.well-known/jwks.json"})
 
 
 def _forged(sandbox, **claims):

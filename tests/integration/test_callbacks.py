@@ -103,22 +103,13 @@ def test_unknown_run_with_valid_token_is_404(client, services, sandbox):
     assert response.status_code == 404
 
 
-def test_oversized_callback_is_413_and_changes_nothing(relay_env, sandbox):
-    from app import create_app
-
-    app = create_app({**relay_env, "MAX_BODY_BYTES": "2048"})
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer test-key-0123456789"
+def test_oversized_callback_is_413_and_changes_nothing(make_app, sandbox):
+    client, services = make_app({"MAX_BODY_BYTES": "2048"})
     sandbox.knobs(callback_drop=1.0, run_seconds=60)
     run_id = trigger(client)
-    with app.app_context():
-        from app.api.context import services as get_services
-
-        services = get_services()
     before = snapshot(services)
     big = b'{"errors": [], "results": [{"x": "' + b"y" * 4096 + b'"}]}'
     response = client.post(callback_url(run_id), data=big, content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["errors"][0]["status"] == 413
     assert snapshot(services) == before
-    services.close()

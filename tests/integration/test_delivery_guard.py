@@ -1,8 +1,6 @@
 """Delivery-time protections: the SSRF guard, no redirects followed, webhook CRUD validation."""
 
-from app import create_app
 from app.worker.tasks import deliver_one
-from tests.conftest import API_KEY
 from tests.integration.helpers import callback_url, run_row, trigger
 
 
@@ -14,21 +12,13 @@ def _settled_run(client, services, sandbox):
     return run_id
 
 
-def test_private_target_fails_at_delivery_time_without_a_request(relay_env, sandbox, receiver):
-    env = {**relay_env, "FORWARD_ALLOW_PRIVATE": "false", "FORWARD_URLS": receiver.url}
-    app = create_app(env)
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
-    with app.app_context():
-        from app.api.context import services as get_services
-
-        services = get_services()
+def test_private_target_fails_at_delivery_time_without_a_request(make_app, sandbox, receiver):
+    client, services = make_app({"FORWARD_ALLOW_PRIVATE": "false", "FORWARD_URLS": receiver.url})
     run_id = _settled_run(client, services, sandbox)
     assert deliver_one(services, "t")
     attempt = client.get(f"/v1/runs/{run_id}").get_json()["data"]["deliveries"][0]["attempts"][0]
     assert attempt["status"] is None and "InvalidIPAddress" in attempt["error"]
     assert receiver.received == [] and receiver.rejected == []
-    services.close()
 
 
 def test_redirects_are_not_followed(client, services, sandbox, httpserver, receiver):

@@ -18,21 +18,53 @@ def _samples(client) -> dict:
 
 def test_metrics_count_runs_callbacks_and_upstream_calls(client, services, sandbox):
     sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    before = _samples(client)  # counters live for the whole test process: compare, never assume
     settled, open_run = trigger(client), trigger(client)
     upstream = run_row(services, settled)["upstream_run_id"]
     client.post(callback_url(settled), json={"id": upstream, "errors": []})
     client.post(callback_url(settled), json={"id": upstream, "errors": []})
     samples = _samples(client)
-    assert samples[("relay_runs", (("state", "succeeded"),))] == 1
-    assert samples[("relay_runs", (("state", "submitted"),))] == 1
-    assert samples[("relay_runs_settled_by_source_total", (("source", "callback"),))] == 1
-    assert samples[("relay_callbacks_received_total", (("verdict", "settled"),))] == 1
-    assert samples[("relay_callbacks_received_total", (("verdict", "duplicate"),))] == 1
-    calls = (("operation", "run_stored_action"), ("outcome", "accepted"))
-    assert samples[("relay_upstream_calls_total", calls)] == 2
+
+    def added(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return samples.get(key, 0) - before.get(key, 0)
+
+    assert samples[("relay_runs", (("state", "submitted"),))] == 1  # the open one
+    assert ("relay_runs", (("state", "succeeded"),)) not in samples  # history is counted
+    assert added("relay_runs_settled_total", state="succeeded", source="callback") == 1
+    assert added("relay_callbacks_received_total", verdict="settled") == 1
+    assert added("relay_callbacks_received_total", verdict="duplicate") == 1
+    calls = {"operation": "run_stored_action", "outcome": "accepted"}
+    assert added("relay_upstream_calls_total", **calls) == 2
     assert samples[("relay_upstream_budget_remaining", (("bucket", "run"),))] == 198
     assert samples[("relay_oldest_open_run_age_seconds", ())] >= 0
     assert open_run != settled
+
+
+def test_a_scrape_reads_no_history(client, services, sandbox, monkeypatch):
+    """The store part of /metrics reads open work only: settled runs, callbacks, upstream calls
+    and attempts are not queried at scrape time, so its cost does not grow with history."""
+    from sqlalchemy import event
+
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    run_id = trigger(client)
+    body = {"id": run_row(services, run_id)["upstream_run_id"], "errors": []}
+    client.post(callback_url(run_id), json=body)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.lower())
+
+    event.listen(services.engine, "before_cursor_execute", seen)
+    try:
+        _samples(client)
+    finally:
+        event.remove(services.engine, "before_cursor_execute", seen)
+    assert statements, "the scrape reads the open work from the store"
+    for table in ("callbacks", "upstream_calls", "delivery_attempts"):
+        assert not any(f"from {table}" in text for text in statements), table
+    runs_reads = [text for text in statements if "from runs" in text]
+    assert runs_reads and all("runs.state in" in text for text in runs_reads)
 
 
 def _count(samples: dict, name: str, **labels) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -26,6 +25,7 @@ from app.store.schema_version import (
 from app.store.tables import metadata, runs
 from tests.conftest import API_KEY, RELAY_SECRET
 from tests.support.processes import ROOT, free_port, python_cmd
+from tests.support.run_rows import new_run_row
 
 STALE = "database schema is not up to date (at none, need {head}): run `relay db upgrade`"
 
@@ -79,21 +79,7 @@ def schema_difference(engine) -> list:
 
 
 def add_run(engine, run_id: str = "run-kept-by-migrations") -> None:
-    now = time.time()
-    row = {
-        "id": run_id,
-        "kind": "stored_action",
-        "stored_action_id": "sa",
-        "request_json": "{}",
-        "idempotency_id": run_id,
-        "metadata_json": "{}",
-        "state": "queued",
-        "created_at": now,
-        "updated_at": now,
-        "submit_attempts": 0,
-        "poll_count": 0,
-        "not_found_count": 0,
-    }
+    row = new_run_row(run_id, stored_action_id="sa", idempotency_id=run_id)
     # Only the baseline's columns: the same insert works at any revision.
     baseline_runs = table("runs", *(column(name) for name in row))
     with engine.begin() as conn:

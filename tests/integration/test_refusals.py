@@ -2,8 +2,7 @@
 
 import pytest
 
-from app import create_app
-from tests.conftest import API_KEY, STORED_ACTION
+from tests.conftest import STORED_ACTION
 
 RUN_URL = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
 UPSTREAM_PATH = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
@@ -13,7 +12,7 @@ UPSTREAM_PATH = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
     ("status", "code"),
     [(400, "bad_request"), (402, "payment_required"), (403, "permission_denied")],
 )
-def test_upstream_refusal_is_passed_through(httpserver, relay_env, status, code):
+def test_upstream_refusal_is_passed_through(httpserver, make_app, status, code):
     errors = [
         {
             "status": status,
@@ -27,9 +26,8 @@ def test_upstream_refusal_is_passed_through(httpserver, relay_env, status, code)
     httpserver.expect_request(UPSTREAM_PATH, method="POST").respond_with_json(
         {"errors": errors}, status=status
     )
-    app = create_app({**relay_env, "ZAPIER_API_BASE": httpserver.url_for("")})
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "k1"}
+    client, _ = make_app({"ZAPIER_API_BASE": httpserver.url_for("")})
+    headers = {"Idempotency-Key": "k1"}
     first = client.post(RUN_URL, json={"data": {}}, headers=headers)
     again = client.post(RUN_URL, json={"data": {}}, headers=headers)
     assert first.status_code == again.status_code == status

@@ -98,14 +98,9 @@ def test_bad_bodies_are_400_and_store_nothing(client, services, sandbox):
     assert _count(services, runs) == 0
 
 
-def test_private_callback_url_refused_unless_allowed(relay_env, sandbox):
-    from app import create_app
-
-    app = create_app({**relay_env, "FORWARD_ALLOW_PRIVATE": "false"})
-    client = app.test_client()
+def test_private_callback_url_refused_unless_allowed(make_app, sandbox):
+    client, _ = make_app({"FORWARD_ALLOW_PRIVATE": "false"})
     body = {"data": {"callback_url": "http://127.0.0.1:9999/hook"}}
-    response = client.post(
-        RUN_URL, json=body, headers={"Authorization": "Bearer test-key-0123456789"}
-    )
+    response = client.post(RUN_URL, json=body)
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["source"]["pointer"] == "/data/callback_url"

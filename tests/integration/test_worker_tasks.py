@@ -84,7 +84,7 @@ def test_410_disables_the_subscription(client, services, sandbox, receiver):
     assert created.status_code == 201
     hook = created.get_json()["data"]
     assert hook["secret"].startswith("whsec_")
-    receiver.verifier.__init__(hook["secret"])
+    receiver.use_secret(hook["secret"])
     sandbox.knobs(callback_drop=1.0, run_seconds=60)
     run_id = trigger(client)
     upstream = run_row(services, run_id)["upstream_run_id"]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,9 +10,8 @@ import requests
 
 from app.sandbox import create_sandbox_app
 from tests.sandbox.contract import CONTRACT_DIR, Answer, contract_available
-from tests.sandbox.receiver import CallbackReceiver
+from tests.support.receiver import Receiver
 
-REPO = Path(__file__).resolve().parents[2]
 BEARER = {"Authorization": "Bearer sandbox-test-token"}
 
 
@@ -74,56 +69,6 @@ class SocketApi(InProcessApi):
         return Answer(response.status_code, dict(response.headers), response.content)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class StandaloneServer:
-    """`standalone.serve` in a child process on a free loopback port, stopped with SIGTERM."""
-
-    def __init__(self, database_url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}/sandbox"
-        code = (
-            "from app.sandbox.standalone import serve; "
-            f"serve('127.0.0.1', {self.port}, {database_url!r})"
-        )
-        # Knobs come from the tests, never from whatever SANDBOX_* the caller's shell has.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
-        env["PYTHONPATH"] = str(REPO)
-        self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop())
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=REPO,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_until_up(self, timeout: float = 20.0) -> StandaloneServer:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"sandbox exited with {self.proc.returncode}"
-            try:
-                requests.get(f"{self.base}/_admin/knobs", timeout=1).raise_for_status()
-                return self
-            except requests.RequestException:
-                time.sleep(0.05)  # nothing to wait on but the port opening
-        raise AssertionError(f"sandbox at {self.base} did not answer within {timeout}s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-
 @pytest.fixture(scope="session")
 def contract_dir() -> Path:
     if not contract_available():
@@ -153,24 +98,15 @@ def clock(inproc) -> FakeClock:
     return fake
 
 
-@pytest.fixture(scope="session")
-def standalone(tmp_path_factory):
-    """One standalone sandbox process for the session; each test resets it."""
-    workdir = tmp_path_factory.mktemp("standalone")
-    server = StandaloneServer(f"sqlite:///{workdir / 'sandbox.db'}", workdir / "server.log")
-    try:
-        yield server.wait_until_up()
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def over_socket(standalone):
+def over_socket(sandbox_server):
+    """The session's standalone sandbox (tests/conftest.py), reset before and after."""
     with requests.Session() as session:
-        api = SocketApi(standalone.base, session)
+        api = SocketApi(sandbox_server.base, session)
         assert api.request("POST", "/_admin/reset").status == 200
         api.knobs(run_seconds=0)
         yield api
+        assert api.request("POST", "/_admin/reset").status == 200
 
 
 @pytest.fixture(params=["in-process", "socket"])
@@ -182,6 +118,7 @@ def api(request):
 
 @pytest.fixture
 def receiver():
-    box = CallbackReceiver().start()
+    """Records the sandbox's callbacks (unverified: they carry a JWT, not a webhook signature)."""
+    box = Receiver(status=200).start()
     yield box
     box.close()

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from tests.sandbox.conftest import BEARER
-from tests.sandbox.receiver import CallbackReceiver
+from tests.support.receiver import Receiver
 
 ACTION = str(uuid.uuid4())
 
@@ -40,15 +40,15 @@ def _wait_for_stats(api, predicate, timeout: float = 10.0) -> dict:
 
 
 def test_the_callback_is_the_get_answer_signed_with_the_served_key(inproc, receiver):
-    run_id = _run(inproc, receiver.url())
-    [callback] = receiver.wait_for_count(1)
+    run_id = _run(inproc, receiver.url)
+    [callback] = receiver.expect_count(1)
 
-    assert callback.body == _result(inproc, run_id)
-    assert callback.body["status"] == "success"
+    assert callback["body"] == _result(inproc, run_id)
+    assert callback["body"]["status"] == "success"
     keys = jwt.PyJWKSet.from_dict(inproc.request("GET", "/.well-known/jwks.json").json)
-    kid = jwt.get_unverified_header(callback.signature)["kid"]
+    kid = jwt.get_unverified_header(callback["signature"])["kid"]
     [key] = [k for k in keys.keys if k.key_id == kid]
-    claims = jwt.decode(callback.signature, key.key, algorithms=["RS256"])
+    claims = jwt.decode(callback["signature"], key.key, algorithms=["RS256"])
     assert claims["run_id"] == run_id
     assert claims["exp"] - claims["iat"] == 300
     assert abs(claims["iat"] - time.time()) < 60
@@ -57,60 +57,60 @@ def test_the_callback_is_the_get_answer_signed_with_the_served_key(inproc, recei
 def test_the_callback_is_sent_after_the_post_was_answered(inproc, receiver):
     inproc.knobs(run_seconds=0.3)
     started = time.monotonic()
-    _run(inproc, receiver.url())
+    _run(inproc, receiver.url)
     assert time.monotonic() - started < 0.3  # the POST never waits for the run
     assert receiver.received == []
-    receiver.wait_for_count(1)
+    receiver.expect_count(1)
     assert time.monotonic() - started >= 0.3
 
 
 def test_a_dropped_callback_never_arrives(inproc, receiver):
     inproc.knobs(callback_drop=1)
-    _run(inproc, receiver.url("/dropped"))
+    _run(inproc, receiver.url_for("/dropped"))
     inproc.knobs(callback_drop=0)
-    _run(inproc, receiver.url("/kept"))
+    _run(inproc, receiver.url_for("/kept"))
     # Callbacks leave in due order, so once the later one is in, the dropped one had its turn.
-    receiver.wait_for_count(1)
+    receiver.expect_count(1)
     assert receiver.for_path("/dropped") == []
     assert inproc.stats()["callbacks"]["dropped"] == 1
 
 
 def test_a_duplicated_callback_arrives_twice(inproc, receiver):
     inproc.knobs(callback_duplicate=1)
-    _run(inproc, receiver.url())
-    first, second = receiver.wait_for_count(2)
-    assert first.body == second.body and first.body["status"] == "success"
+    _run(inproc, receiver.url)
+    first, second = receiver.expect_count(2)
+    assert first["body"] == second["body"] and first["body"]["status"] == "success"
     assert inproc.stats()["callbacks"]["duplicated"] == 1
 
 
 def test_waiting_first_sends_waiting_then_the_result(inproc, receiver):
     inproc.knobs(callback_waiting_first=1, run_seconds=0.2)
-    run_id = _run(inproc, receiver.url())
-    first, second = receiver.wait_for_count(2)
-    assert (first.body["status"], second.body["status"]) == ("waiting", "success")
-    assert first.body["id"] == second.body["id"] == run_id
+    run_id = _run(inproc, receiver.url)
+    first, second = receiver.expect_count(2)
+    assert (first["body"]["status"], second["body"]["status"]) == ("waiting", "success")
+    assert first["body"]["id"] == second["body"]["id"] == run_id
 
 
 def test_out_of_order_sends_the_result_then_a_stale_waiting(inproc, receiver):
     inproc.knobs(callback_out_of_order=1, callback_waiting_first=1)
-    _run(inproc, receiver.url())
-    first, second = receiver.wait_for_count(2)
-    assert (first.body["status"], second.body["status"]) == ("success", "waiting")
+    _run(inproc, receiver.url)
+    first, second = receiver.expect_count(2)
+    assert (first["body"]["status"], second["body"]["status"]) == ("success", "waiting")
 
 
 def test_callback_delay_holds_the_callback_back(inproc, receiver):
     inproc.knobs(callback_delay_seconds=0.3)
     started = time.monotonic()
-    _run(inproc, receiver.url())
-    receiver.wait_for_count(1)
+    _run(inproc, receiver.url)
+    receiver.expect_count(1)
     assert time.monotonic() - started >= 0.3
 
 
 @pytest.mark.parametrize(("status", "attempts"), [(500, 3), (503, 3), (400, 1), (404, 1)])
 def test_retries_only_on_5xx_and_at_most_three_times(inproc, status, attempts):
-    failing = CallbackReceiver(status=status).start()
+    failing = Receiver(status=status).start()
     try:
-        _run(inproc, failing.url())
+        _run(inproc, failing.url)
         stats = _wait_for_stats(inproc, lambda c: c["failed"] == 1)
         assert len(failing.received) == attempts
         assert stats["callbacks"]["failed_attempts"] == attempts
@@ -119,8 +119,8 @@ def test_retries_only_on_5xx_and_at_most_three_times(inproc, status, attempts):
 
 
 def test_a_refused_connection_is_retried_three_times(inproc):
-    unreachable = CallbackReceiver().start()
-    url = unreachable.url()
+    unreachable = Receiver().start()
+    url = unreachable.url
     unreachable.close()
     _run(inproc, url)
     stats = _wait_for_stats(inproc, lambda c: c["failed"] == 1)
@@ -138,15 +138,16 @@ def test_v2_callbacks_carry_the_v2_get_answer_when_the_knob_is_on(inproc, receiv
             "action": "a",
             "authentication": None,
             "inputs": {},
-            "callback_url": receiver.url(),
+            "callback_url": receiver.url,
         }
     }
     run_id = inproc.request("POST", "/v2/action-runs", json=body, headers=BEARER).json["data"]["id"]
-    [callback] = receiver.wait_for_count(1)
+    [callback] = receiver.expect_count(1)
     answer = inproc.request("GET", f"/v2/action-runs/{run_id}", headers=BEARER)
-    assert callback.body == answer.json
-    assert callback.body["data"]["status"] == "success"
-    assert jwt.decode(callback.signature, options={"verify_signature": False})["run_id"] == run_id
+    assert callback["body"] == answer.json
+    assert callback["body"]["data"]["status"] == "success"
+    claims = jwt.decode(callback["signature"], options={"verify_signature": False})
+    assert claims["run_id"] == run_id
 
 
 def test_each_callback_is_sent_once_by_two_dispatchers_sharing_the_database(tmp_path, receiver):
@@ -163,10 +164,10 @@ def test_each_callback_is_sent_once_by_two_dispatchers_sharing_the_database(tmp_
         first, second = (InProcessApi(app) for app in apps)
         second.request("GET", "/_admin/knobs")  # both processes' dispatchers are running
         second.sandbox.ensure_started()
-        run_ids = {_run(first, receiver.url()) for _ in range(40)}
-        receiver.wait_for_count(40)
+        run_ids = {_run(first, receiver.url) for _ in range(40)}
+        receiver.expect_count(40)
         _wait_for_stats(first, lambda c: c["sent"] == 40)
-        assert sorted(r.body["id"] for r in receiver.received) == sorted(run_ids)
+        assert sorted(r["body"]["id"] for r in receiver.received) == sorted(run_ids)
     finally:
         for app in apps:
             app.extensions["sandbox"].close()
@@ -174,10 +175,10 @@ def test_each_callback_is_sent_once_by_two_dispatchers_sharing_the_database(tmp_
 
 @pytest.mark.e2e
 def test_a_standalone_sandbox_signs_with_the_key_it_serves(over_socket, receiver):
-    run_id = _run(over_socket, receiver.url())
-    [callback] = receiver.wait_for_count(1)
+    run_id = _run(over_socket, receiver.url)
+    [callback] = receiver.expect_count(1)
     client = jwt.PyJWKClient(f"{over_socket.base}/.well-known/jwks.json", cache_keys=False)
-    key = client.get_signing_key_from_jwt(callback.signature)
-    claims = jwt.decode(callback.signature, key.key, algorithms=["RS256"])
+    key = client.get_signing_key_from_jwt(callback["signature"])
+    claims = jwt.decode(callback["signature"], key.key, algorithms=["RS256"])
     assert claims["run_id"] == run_id
-    assert callback.body == _result(over_socket, run_id)
+    assert callback["body"] == _result(over_socket, run_id)

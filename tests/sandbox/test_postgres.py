@@ -26,7 +26,7 @@ def postgres_sandbox(postgres_url):
 def test_runs_idempotency_limits_and_callbacks_on_postgres(postgres_sandbox, receiver):
     api = postgres_sandbox
     api.knobs(run_limit=2, window_seconds=10**7)
-    body = {"data": {"callback_url": receiver.url(), "idempotency_id": str(uuid.uuid4())}}
+    body = {"data": {"callback_url": receiver.url, "idempotency_id": str(uuid.uuid4())}}
     path = f"/actions/v1/stored-actions/{ACTION}/run"
     first = api.request("POST", path, json=body, headers=BEARER)
     again = api.request("POST", path, json=body, headers=BEARER)
@@ -34,11 +34,11 @@ def test_runs_idempotency_limits_and_callbacks_on_postgres(postgres_sandbox, rec
     assert api.request("POST", path, json=body, headers=BEARER).status == 429
 
     run_id = first.json["data"]["id"]
-    [callback] = receiver.wait_for_count(1)
+    [callback] = receiver.expect_count(1)
     result = api.request(
         "GET", f"/actions/v1/stored-actions/{ACTION}/runs/{run_id}", headers=BEARER
     )
-    assert callback.body == result.json and result.json["status"] == "success"
+    assert callback["body"] == result.json and result.json["status"] == "success"
     assert api.stats()["rate"]["run"]["max_per_window"] == 2
 
 

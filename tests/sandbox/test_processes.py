@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.sandbox.conftest import BEARER, SocketApi, StandaloneServer
+from tests.sandbox.conftest import BEARER, SocketApi
 from tests.support.processes import wait_for
+from tests.support.stack import SandboxServer
 
 pytestmark = pytest.mark.e2e
 ACTION = str(uuid.uuid4())
@@ -19,9 +20,11 @@ ACTION = str(uuid.uuid4())
 def pair(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pair")
     database_url = f"sqlite:///{workdir / 'shared.db'}"
-    servers = [StandaloneServer(database_url, workdir / f"server{n}.log") for n in (1, 2)]
+    servers = []
     try:
-        yield [server.wait_until_up() for server in servers]
+        for n in (1, 2):
+            servers.append(SandboxServer(workdir, database_url, name=f"server{n}"))
+        yield servers
     finally:
         for server in servers:
             server.stop()

@@ -10,7 +10,6 @@ import re
 
 from app.config.settings import SANDBOX_RELAY_SECRET
 from tests.integration.helpers import run_row, trigger
-from tests.security.conftest import build_client
 from tests.support.processes import wait_for
 
 RUNS = 20
@@ -32,10 +31,10 @@ def _guesses(run_id: str) -> set[str]:
     }
 
 
-def test_tokens_seen_by_upstream_are_per_run_long_and_secret_bound(relay_env, sandbox, httpserver):
+def test_tokens_seen_by_upstream_are_per_run_long_and_secret_bound(make_app, sandbox, httpserver):
     httpserver.expect_request(re.compile(r"^/callbacks/"), method="POST").respond_with_data("")
-    env = {**relay_env, "PUBLIC_BASE_URL": httpserver.url_for("").rstrip("/")}
-    _app, client, services = build_client(env)
+    public = {"PUBLIC_BASE_URL": httpserver.url_for("").rstrip("/")}
+    client, services = make_app(public)
     sandbox.knobs(run_seconds=0.05)
     run_ids = [trigger(client) for _ in range(RUNS)]
     wait_for(lambda: len(httpserver.log) >= RUNS)
@@ -50,10 +49,8 @@ def test_tokens_seen_by_upstream_are_per_run_long_and_secret_bound(relay_env, sa
         assert token not in _guesses(run_id)
 
     # The same store behind another RELAY_SECRET: upstream's genuine token is refused there.
-    _other, stranger, other_services = build_client({**env, "RELAY_SECRET": "x" * 32})
+    stranger, _ = make_app({**public, "RELAY_SECRET": "x" * 32})
     run_id = run_ids[0]
     body = {"id": run_row(services, run_id)["upstream_run_id"], "errors": []}
     assert stranger.post(f"/callbacks/{run_id}/{tokens[run_id]}", json=body).status_code == 403
     assert client.post(f"/callbacks/{run_id}/{tokens[run_id]}", json=body).status_code == 200
-    other_services.close()
-    services.close()

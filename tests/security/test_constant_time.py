@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.integration.helpers import callback_url, run_row, trigger
-from tests.security.conftest import build_client
 
 APP = Path(__file__).resolve().parents[2] / "app"
 SENSITIVE = re.compile(r"token|secret|api_key|signature|digest|password", re.IGNORECASE)
@@ -49,16 +48,14 @@ def test_callback_tokens_are_compared_with_compare_digest(client, services, sand
 
 
 @pytest.mark.parametrize("presented", ["first-key-0123456789", "second-key-987654321", "nope"])
-def test_api_keys_are_each_compared_with_compare_digest(relay_env, sandbox, compared, presented):
+def test_api_keys_are_each_compared_with_compare_digest(make_app, sandbox, compared, presented):
     """Every configured key is compared, whichever matches: the time says nothing about which."""
-    env = {**relay_env, "RELAY_API_KEYS": "first-key-0123456789,second-key-987654321"}
-    _app, client, services = build_client(env)
+    client, _ = make_app({"RELAY_API_KEYS": "first-key-0123456789,second-key-987654321"})
     compared.clear()
     response = client.get("/v1/runs", headers={"Authorization": f"Bearer {presented}"})
     assert response.status_code == (401 if presented == "nope" else 200)
     assert [a for a, _ in compared] == [presented.encode()] * 2
     assert {b for _, b in compared} == {b"first-key-0123456789", b"second-key-987654321"}
-    services.close()
 
 
 def test_no_secret_is_compared_with_equality_operators():

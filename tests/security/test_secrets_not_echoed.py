@@ -12,7 +12,7 @@ from app.runs.tokens import callback_token
 from app.worker.tasks import deliver_one
 from tests.conftest import API_KEY, RELAY_SECRET
 from tests.integration.helpers import callback_url, run_row, trigger
-from tests.security.conftest import FORWARD_SECRET, UPSTREAM_TOKEN, build_client
+from tests.security.conftest import FORWARD_SECRET, SECURE, UPSTREAM_TOKEN
 from tests.support.receiver import Receiver
 
 HOOK_SECRET = "whsec_" + base64.b64encode(b"security-webhook-secret-0001").decode()
@@ -21,13 +21,12 @@ WRONG_KEY = "sk-wrong-but-secret-looking-41d8"
 
 
 @pytest.fixture
-def relay(secure_env, sandbox):
-    _app, client, services = build_client(secure_env)
+def relay(make_app, sandbox):
+    client, services = make_app(SECURE)
     own, hooked = Receiver(FORWARD_SECRET).start(), Receiver(HOOK_SECRET).start()
     yield client, services, own, hooked
     own.close()
     hooked.close()
-    services.close()
 
 
 def _deliver_all(services) -> int:

@@ -9,7 +9,7 @@ import requests
 
 from app.runs.tokens import callback_path
 from tests.conftest import API_KEY, RELAY_SECRET
-from tests.e2e.conftest import Relay
+from tests.e2e.conftest import e2e_relay
 
 pytestmark = pytest.mark.e2e
 LIMIT = 2048
@@ -20,7 +20,7 @@ AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"
 def relay(tmp_path, database_url, sandbox, receiver):
     sandbox.knobs(callback_drop=1.0, run_seconds=60)
     env = {"MAX_BODY_BYTES": str(LIMIT)}
-    started = Relay(tmp_path, database_url, sandbox.base, receiver.url, env)
+    started = e2e_relay(tmp_path, database_url, sandbox, receiver, env)
     yield started.start()
     started.stop()
 

@@ -36,7 +36,7 @@ BLOCKED = {
 
 @pytest.mark.parametrize("host", list(BLOCKED.values()), ids=list(BLOCKED))
 def test_every_non_public_address_is_refused_wherever_a_target_is_set(guarded, sandbox, host):
-    client, _services = guarded
+    client, _ = guarded
     url = f"http://{host}:8080/hook"
     with pytest.raises(UnsafeTarget):
         check_target(url, allow_private=False)

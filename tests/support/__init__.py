@@ -1,1 +1,1 @@
-"""Helpers shared by the relay's tests: free ports, child processes, a verifying receiver."""
+"""What tests and bench share: processes, the launcher (stack), the receiver, run rows, nginx."""

@@ -50,11 +50,12 @@ def wait_for(condition, deadline_seconds: float = 30.0, interval: float = 0.05):
 class Child:
     """A child process with its output in a log file, killed at teardown."""
 
-    def __init__(self, name: str, args: list[str], env: dict, log_dir: Path):
+    def __init__(self, name: str, args: list[str], env: dict, log_dir: Path, inherit: bool = True):
+        """`env` on top of this process's environment, or alone unless `inherit`."""
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop())
-        full_env = {**os.environ, **env}
+        full_env = {**os.environ, **env} if inherit else dict(env)
         self.proc = subprocess.Popen(
             args,
             cwd=ROOT,

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from app.observability.histograms import prepare_multiproc_dir
+from app.observability.event_metrics import prepare_multiproc_dir
 
 
 def test_start_keeps_live_processes_files_and_drops_dead_ones(tmp_path, monkeypatch):

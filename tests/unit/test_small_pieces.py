@@ -6,10 +6,10 @@ import time
 from marshmallow import ValidationError
 from standardwebhooks.webhooks import Webhook
 
-from app.api.errors import flatten_messages
 from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.delivery.retry_schedule import next_delivery_delay
 from app.delivery.signing import signed_headers
+from app.errors import flatten_messages
 from app.runs.poll_schedule import next_poll_delay
 from app.runs.tokens import callback_token, token_matches
 from app.schemas.relay import RelayStoredActionsRunRequest
@@ -41,7 +41,7 @@ def test_delivery_schedule_then_give_up():
 
 def test_signed_headers_verify_with_standardwebhooks():
     body = json.dumps({"type": "run.succeeded"})
-    headers = signed_headers(SANDBOX_FORWARD_SECRET, "msg_1", body, time.time())
+    headers = signed_headers([SANDBOX_FORWARD_SECRET], "msg_1", body, time.time())
     assert Webhook(SANDBOX_FORWARD_SECRET).verify(body, headers) == {"type": "run.succeeded"}
     assert headers["webhook-signature"].startswith("v1,")
 

@@ -4,7 +4,15 @@ import itertools
 
 import pytest
 
-from app.runs.states import FINAL_STATES, RunState, can_move, sources_for, state_for_status
+from app.runs.report_decisions import ReportVerdict
+from app.runs.states import (
+    FINAL_STATES,
+    RunKind,
+    RunState,
+    can_move,
+    sources_for,
+    state_for_status,
+)
 
 EXPECTED = {
     ("queued", "submitted"),
@@ -52,3 +60,16 @@ def test_upstream_status_mapping():
     assert state_for_status("error") is RunState.FAILED
     assert state_for_status("waiting") is RunState.WAITING
     assert state_for_status("bogus") is None
+
+
+def test_stored_strings_stay_the_same():
+    # Rows and /metrics labels hold these values: renaming a member must not change them.
+    assert {k.value for k in RunKind} == {"stored_action", "action_run"}
+    assert {v.value for v in ReportVerdict} == {
+        "settled",
+        "waiting",
+        "throttled",
+        "duplicate",
+        "stale",
+    }
+    assert RunKind.ACTION_RUN == "action_run" and ReportVerdict.SETTLED == "settled"

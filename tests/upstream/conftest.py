@@ -39,6 +39,8 @@ def store_engine(store_url):
 
 @pytest.fixture
 def client(httpserver):
-    upstream = UpstreamClient(httpserver.url_for("/"), TOKEN, connect_timeout=2.0, read_timeout=5.0)
+    upstream = UpstreamClient(
+        httpserver.url_for("/"), TOKEN, connect_timeout=2.0, total_timeout=5.0
+    )
     yield upstream
     upstream.close()

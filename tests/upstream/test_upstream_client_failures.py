@@ -106,7 +106,7 @@ def test_read_timeout_is_a_transport_error(httpserver):
         return Response("{}", status=200)
 
     httpserver.expect_request(SA_GET).respond_with_handler(slow)
-    with UpstreamClient(httpserver.url_for("/"), TOKEN, read_timeout=0.2) as client:
+    with UpstreamClient(httpserver.url_for("/"), TOKEN, total_timeout=0.2) as client:
         try:
             outcome = client.get_stored_action_run(SA_ID, RUN_ID)
         finally:
@@ -130,7 +130,7 @@ def test_connection_refused_is_a_transport_error():
     assert outcome.rate is None
 
 
-def test_each_thread_gets_its_own_session(client, httpserver):
+def test_calls_from_many_threads_share_the_client(client, httpserver):
     respond(httpserver, "GET", V2_GET, 202)
     outcomes = []
     threads = [
@@ -143,4 +143,35 @@ def test_each_thread_gets_its_own_session(client, httpserver):
         thread.join()
 
     assert [type(o) for o in outcomes] == [Processing] * 3
-    assert len(client._sessions) == 3
+
+
+def test_an_upstream_that_drips_its_answer_is_cut_at_the_total_deadline():
+    """One header byte every 0.2 s: each read is quick, so a per-read timeout never fires and
+    the whole 202 would arrive after ~8 s. The total deadline (1 s) cuts it: no answer."""
+    answer = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    stop = threading.Event()
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def drip():
+        conn, _ = server.accept()
+        with conn:
+            for byte in answer:
+                if stop.wait(0.2):
+                    return
+                conn.sendall(bytes([byte]))
+
+    dripper = threading.Thread(target=drip, daemon=True)
+    dripper.start()
+    base = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with UpstreamClient(base, TOKEN, total_timeout=1.0) as client:
+            outcome = client.get_action_run(RUN_ID)
+    finally:
+        stop.set()
+        dripper.join(5)
+        server.close()
+
+    assert isinstance(outcome, TransportError)
+    assert outcome.detail.startswith("timeout")

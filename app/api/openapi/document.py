@@ -193,7 +193,7 @@ def _paths() -> dict:
     }
 
 
-def build_spec(settings=None) -> APISpec:
+def build_spec() -> APISpec:
     spec = APISpec(
         title="Callback Relay",
         version="0.1.0",

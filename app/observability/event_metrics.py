@@ -1,4 +1,4 @@
-"""Latency histograms observed where events happen; shared by processes via a multiprocess dir.
+"""Counters and latency histograms observed where events happen, shared through a directory.
 
 With PROMETHEUS_MULTIPROC_DIR set (it must be, before prometheus_client is imported, for every
 gunicorn process and the worker on the machine), each process writes its observations to files
@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,43 @@ UPSTREAM_REQUEST = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=None,
 )
+# Counted as they happen, not counted from the tables: a scrape costs the same whatever the
+# history size (a full-table GROUP BY grew from 17 ms to 271 ms at 880k rows).
+SETTLED = Counter(
+    "relay_runs_settled",
+    "Runs that reached a final state, by state and source (callback, poll, none).",
+    ["state", "source"],
+    registry=None,
+)
+CALLBACKS = Counter(
+    "relay_callbacks_received", "Stored callbacks by verdict.", ["verdict"], registry=None
+)
+UPSTREAM_CALLS = Counter(
+    "relay_upstream_calls", "Upstream calls by operation and outcome.", ["operation", "outcome"],
+    registry=None,
+)  # fmt: skip
+ATTEMPTS = Counter(
+    "relay_delivery_attempts",
+    "Delivery attempts by HTTP status (none: no answer).",
+    ["status"],
+    registry=None,
+)
 HISTOGRAMS = (CALLBACK_LATENESS, DELIVERY_LATENCY, UPSTREAM_REQUEST)
+COUNTERS = (SETTLED, CALLBACKS, UPSTREAM_CALLS, ATTEMPTS)
 
 
 def observe_callback(run: dict, verdict: str, received_at: float) -> None:
     since = run.get("submitted_at") or run["created_at"]
     _observe(CALLBACK_LATENESS.labels(verdict), received_at - since)
+    _count(CALLBACKS.labels(str(verdict)))
+
+
+def observe_settled(state: str, source: str | None) -> None:
+    _count(SETTLED.labels(str(state), source or "none"))
 
 
 def observe_delivery(delivery: dict, result) -> None:
+    _count(ATTEMPTS.labels(str(result.status) if result.status is not None else "none"))
     if result.delivered:
         _observe(
             DELIVERY_LATENCY.labels(delivery["event_type"]), time.time() - delivery["created_at"]
@@ -57,6 +85,14 @@ def observe_delivery(delivery: dict, result) -> None:
 
 def observe_upstream(operation: str, outcome) -> None:
     _observe(UPSTREAM_REQUEST.labels(operation), outcome.latency_ms / 1000.0)
+    _count(UPSTREAM_CALLS.labels(operation, outcome.kind))
+
+
+def _count(child) -> None:
+    try:
+        child.inc()
+    except OSError:
+        log.warning("could not record a metric in %s", multiproc_dir(), exc_info=True)
 
 
 def _observe(child, seconds: float) -> None:
@@ -72,15 +108,15 @@ def multiproc_dir() -> str | None:
 
 
 def add_live_collectors(registry: CollectorRegistry) -> None:
-    """Every process's histograms when they share a dir, else this process's own."""
+    """Every process's counters and histograms when they share a dir, else this process's."""
     path = multiproc_dir()
     if path:
         from prometheus_client.multiprocess import MultiProcessCollector
 
         MultiProcessCollector(registry, path=path)
     else:
-        for histogram in HISTOGRAMS:
-            registry.register(histogram)
+        for metric in (*HISTOGRAMS, *COUNTERS):
+            registry.register(metric)
 
 
 def prepare_multiproc_dir() -> str | None:

@@ -1,0 +1,108 @@
+"""What one poll's answer (or a run's age) means for a run: pure decisions, written elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.runs.poll_schedule import next_poll_delay
+from app.runs.report_decisions import ReportDecision, ReportVerdict, decide_report
+from app.runs.states import RunState, Settlement
+from app.upstream import outcomes as oc
+
+# A run upstream answers 404 for this many polls in a row is failed.
+NOT_FOUND_LIMIT = 3
+# A settled run is never polled again; a requeued one is polled once resubmitted.
+STOPS_POLLING = frozenset({ReportVerdict.SETTLED, ReportVerdict.THROTTLED})
+
+
+class PollVerdict(StrEnum):
+    """What a poll that brought no result report did (a result's verdict is a ReportVerdict)."""
+
+    NOT_FOUND = "not_found"  # a 404, counted; polled again after a back-off
+    FAILED_NOT_FOUND = "failed_not_found"  # the NOT_FOUND_LIMIT-th 404: the run failed
+    REFUSED = "refused"  # another 4xx: the run failed
+    # No answer to act on yet: polled again after Retry-After, the budget's wait or a back-off.
+    PROCESSING = "processing"
+    THROTTLED = "throttled"  # upstream's 429, not a throttled run (that is ReportVerdict's)
+    UNAVAILABLE = "unavailable"
+    TRANSPORT_ERROR = "transport_error"
+    DEFERRED = "deferred"  # the shared budget refused: no call was made, not counted as a poll
+
+
+@dataclass(frozen=True)
+class PollDecision:
+    """A result report to apply, or a verdict (with a settlement for a failed run); then the
+    columns written last in the same transaction."""
+
+    verdict: PollVerdict | None  # None: the report's verdict is the poll's
+    values: Mapping[str, object]  # always written last: poll count, lease released, next poll
+    report: ReportDecision | None = None
+    settlement: Settlement | None = None
+    next_poll_at: float | None = None  # after a report: unless it settled or requeued the run
+
+    def values_after(self, report_verdict: ReportVerdict | None = None) -> dict:
+        """The columns to write last, once the report (if any) has its verdict."""
+        if self.report is not None and report_verdict not in STOPS_POLLING:
+            return {**self.values, "next_poll_at": self.next_poll_at}
+        return dict(self.values)
+
+
+def decide_poll(
+    run: dict, outcome: oc.UpstreamOutcome, now: float, *, poll_count: int, grace: float, cap: float
+) -> PollDecision:
+    """What the poll's `outcome` means for `run` (as read in the write transaction).
+
+    `poll_count` is the polls counted when the run was claimed; `grace` CALLBACK_GRACE_SECONDS
+    and `cap` POLL_MAX_INTERVAL_SECONDS.
+    """
+    polls = poll_count + (0 if isinstance(outcome, oc.Deferred) else 1)
+    values = {"poll_count": polls, "updated_at": now, "lease_until": None, "lease_owner": None}
+    match outcome:
+        case oc.Result(body=body, raw=raw):
+            report = decide_report(run, body, raw, "poll", now, grace)
+            after = now + next_poll_delay(polls, cap)
+            return PollDecision(None, values, report=report, next_poll_at=after)
+        case oc.NotFound():
+            return _not_found(run, now, values, cap)
+        case oc.Refused(status=status, errors=errors):
+            reason = f"upstream refused the poll with HTTP {status}"
+            settlement = Settlement(RunState.FAILED, reason=reason, errors=errors)
+            return PollDecision(PollVerdict.REFUSED, values, settlement=settlement)
+    wait = _retry_wait(outcome)
+    values["next_poll_at"] = now + (wait if wait is not None else next_poll_delay(polls, cap))
+    return PollDecision(PollVerdict(outcome.kind), values)
+
+
+def _not_found(run: dict, now: float, values: dict, cap: float) -> PollDecision:
+    misses = run["not_found_count"] + 1
+    values["not_found_count"] = misses
+    if misses < NOT_FOUND_LIMIT:
+        values["next_poll_at"] = now + next_poll_delay(misses, cap)
+        return PollDecision(PollVerdict.NOT_FOUND, values)
+    reason = f"upstream answered 404 for run {run['upstream_run_id']} {misses} times"
+    settlement = Settlement(RunState.FAILED, reason=reason, errors=[])
+    return PollDecision(PollVerdict.FAILED_NOT_FOUND, values, settlement=settlement)
+
+
+def _retry_wait(outcome: oc.UpstreamOutcome) -> float | None:
+    """Seconds upstream (Retry-After) or the budget asked for; None: back off as usual."""
+    match outcome:
+        # A Retry-After of 0 says nothing useful: back off instead of polling at once.
+        case oc.Throttled(retry_after=after) | oc.Unavailable(retry_after=after) if after:
+            return after
+        case oc.Deferred(wait=wait):
+            return wait
+    return None
+
+
+def decide_expiry(run: dict, now: float, max_age: float) -> Settlement | None:
+    """Past RUN_MAX_AGE_SECONDS (`max_age`) a run is given up (run.expired), its lease released."""
+    if now - run["created_at"] < max_age:
+        return None
+    return Settlement(
+        RunState.EXPIRED,
+        reason="no result within RUN_MAX_AGE_SECONDS",
+        values={"lease_until": None, "lease_owner": None},
+    )
