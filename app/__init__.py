@@ -45,12 +45,6 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
 
 
 def _announce(settings) -> None:
-    if settings.sandbox:
-        log.warning(
-            "SANDBOX MODE: no ZAPIER_ACCESS_TOKEN, upstream is the built-in simulator at %s",
-            settings.zapier_api_base,
-        )
-        if settings.api_open:
-            log.warning("SANDBOX MODE: no RELAY_API_KEYS, the client API is open to anyone")
-    for warning in settings.warnings:
-        log.warning("%s", warning)
+    """One quiet line per web process: the start-up banner (mode, warnings) is printed once, by
+    gunicorn's master or `relay run` (app/cli/banner.py), not by each process it forks."""
+    log.debug("app ready in %s mode, pid %d", settings.mode, os.getpid())

@@ -83,6 +83,10 @@ class Conflict(RelayError):
     """The request contradicts what is stored (an idempotency key, a run's state)."""
 
 
+class TooManyRequests(RelayError):
+    """The caller must slow down (say, too many wrong API keys); headers carry Retry-After."""
+
+
 class UnsupportedMediaType(RelayError):
     """The body is sent as something other than JSON."""
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import math
-import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 from sqlalchemy import select
 
 from app.store.engine import build_engine, read
 from app.store.tables import runs
-from bench.common import database, quick, save_result, summary
-from bench.stack import Relay, live_stack, trigger
+from bench.common import quick, save_result, summary
+from bench.stack import Relay, scratch_stack, trigger
 
 RUN_LIMIT = 200  # the relay's default ZAPIER_RUN_LIMIT and the sandbox's default run_limit
 CLIENTS = 64
@@ -61,11 +59,7 @@ def run() -> dict:
     count, window = (500, 10.0) if quick() else (1000, 30.0)
     knobs = {"run_seconds": 0.5, "window_seconds": window, "run_limit": RUN_LIMIT}
     limits = {"ZAPIER_RUN_LIMIT": RUN_LIMIT, "ZAPIER_RATE_WINDOW_SECONDS": window}
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp,
-        database("sqlite", Path(tmp)) as db_url,
-        live_stack(Path(tmp), db_url, knobs, **limits) as (sandbox, relay, receiver),
-    ):
+    with scratch_stack("bench-burst-", knobs, **limits) as (db_url, sandbox, relay, receiver):
         answers, first = fire(relay, count)
         windows_needed = math.ceil(count / RUN_LIMIT) + 2
         arrived = receiver.wait_for_count(count, timeout=windows_needed * window + 120)

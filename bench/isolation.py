@@ -22,6 +22,7 @@ from tests.support.stack import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 UNLIMITED = "1000000"
+KNOBS = {"run_limit": 100000, "run_seconds": 0.05}
 FANOUT_TARGETS = 50
 FANOUT_DELAY = 0.2
 
@@ -57,7 +58,7 @@ def healthy_latency(workdir: Path, count: int, bad: bool) -> dict:
     try:
         with (
             database("sqlite", workdir) as db_url,
-            live_stack(workdir, db_url, {"run_limit": 100000, "run_seconds": 0.05}, **settings) as (
+            live_stack(workdir, db_url, KNOBS, **settings) as (
                 _sandbox,
                 relay,
                 receiver,
@@ -124,7 +125,13 @@ def fanout(workdir: Path, run_count: int) -> dict:
     try:
         with (
             database("sqlite", workdir) as db_url,
-            live_stack(workdir, db_url, {"run_limit": 100000, "run_seconds": 0.05}, forward=False, **settings) as (
+            live_stack(
+                workdir,
+                db_url,
+                KNOBS,
+                forward=False,
+                **settings,
+            ) as (
                 _sandbox,
                 relay,
                 _receiver,

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 from sqlalchemy import func, select
 
 from app.store.engine import build_engine, read
 from app.store.tables import runs
-from bench.common import database, quick, rss_mib, save_result
-from bench.stack import Relay, Sandbox, live_stack, trigger, web_worker_pids
+from bench.common import quick, rss_mib, save_result
+from bench.stack import Relay, Sandbox, scratch_stack, trigger, web_worker_pids
 
 UNLIMITED = 10**6  # memory, not the budget: submissions must not wait for a window
 CLIENTS = 8
@@ -79,11 +77,7 @@ def run() -> dict:
     statuses: Counter = Counter()
     knobs = {"run_seconds": 0.05, "run_limit": UNLIMITED, "get_limit": UNLIMITED}
     limits = {"ZAPIER_RUN_LIMIT": UNLIMITED, "ZAPIER_GET_LIMIT": UNLIMITED}
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp,
-        database("sqlite", Path(tmp)) as db_url,
-        live_stack(Path(tmp), db_url, knobs, **limits) as (sandbox, relay, receiver),
-    ):
+    with scratch_stack("bench-memory-", knobs, **limits) as (db_url, sandbox, relay, receiver):
         started = time.monotonic()
         points = [sample(relay, sandbox, 0, started)]
         for done in range(step, total + 1, step):

@@ -76,6 +76,9 @@ class SimulatedUpstream:
         body = {"type": "run", "id": upstream_run_id, "status": "success", "errors": []}
         return oc.Result(status=200, rate=rate, body=body, raw=json.dumps(body))
 
+    def close(self) -> None:
+        """As the real client's, for Services.close(); there is no connection to let go."""
+
 
 @dataclass
 class SimRun:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.store.engine import build_engine
-from bench import charts, polling_section, sections
+from bench import charts, isolation_section, polling_section, sections
 from bench.common import PG_ADMIN_URL, load_result, quick
 from bench.loadgen import generator_name
 from tests.support.processes import ROOT
@@ -81,6 +81,18 @@ METHOD = {
         "and, for reference, of the sandbox, sampled whenever every run so far has been "
         "forwarded. Rate budgets are lifted here.",
     ),
+    "isolation": (
+        "(f) Isolation: slow and dead subscribers",
+        "One relay (gunicorn + one worker, SQLite) on the sandbox, callbacks on, runs triggered "
+        "16 at a time. Alone: every run is forwarded to one healthy subscriber. Beside bad "
+        "targets: the same, with three more subscriptions on every run: a black hole (accepts "
+        "the connection, never answers), a target answering after 14 s, and one dripping its "
+        "answer a byte a second (`FORWARD_TIMEOUT_SECONDS=15`). Latency = the healthy "
+        "subscriber's arrival - the run's `settled_at`. Fan-out: deliveries to 50 targets that "
+        "each answer after 200 ms are queued with no worker running, then one worker is "
+        "started; forwards per second between the first and the last arrival, against the "
+        "limit its in-flight cap allows (`FORWARD_MAX_IN_FLIGHT` / 0.2 s).",
+    ),
 }
 RENDER = {
     "ingest": (sections.ingest, charts.ingest),
@@ -88,6 +100,7 @@ RENDER = {
     "polling": (polling_section.polling, charts.polling),
     "burst": (sections.burst, charts.burst),
     "memory": (sections.memory, charts.memory),
+    "isolation": (isolation_section.isolation, isolation_section.isolation_chart),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.sandbox.tables import runs as sandbox_runs
 from app.store.engine import build_engine, read
-from bench.common import child_pids
+from bench.common import child_pids, database
 from tests.support.receiver import Receiver
 from tests.support.stack import Relay
 from tests.support.stack import SandboxServer as Sandbox
@@ -24,6 +25,7 @@ __all__ = [
     "Sandbox",
     "live_stack",
     "run_times",
+    "scratch_stack",
     "subscriber",
     "trigger",
     "web_worker_pids",
@@ -54,6 +56,18 @@ def live_stack(
         stack.callback(relay.stop)
         relay.start(workers=1)
         yield sandbox, relay, receiver
+
+
+@contextlib.contextmanager
+def scratch_stack(prefix: str, knobs: dict, **settings):
+    """live_stack in a temporary directory on a fresh SQLite database; yields (database URL,
+    sandbox, relay, receiver)."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        database("sqlite", Path(tmp)) as db_url,
+        live_stack(Path(tmp), db_url, knobs, **settings) as (sandbox, relay, receiver),
+    ):
+        yield db_url, sandbox, relay, receiver
 
 
 def trigger(relay: Relay, session: requests.Session, **data) -> requests.Response:

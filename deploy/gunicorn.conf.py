@@ -1,18 +1,34 @@
-"""Production gunicorn settings: gthread workers, bind 0.0.0.0:$PORT, JSON logs, shared metrics."""
+"""gunicorn settings: gthread workers on BIND_HOST:PORT, the relay's log lines, shared metrics.
 
+Every value comes from the relay's Settings, so a bad one stops the start with one line.
+"""
+
+import logging
 import os
+import signal
+import sys
 
+from app.config.settings import ConfigError, load_settings
 from app.observability.logs import gunicorn_logconfig
 
-bind = f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+try:
+    settings = load_settings()
+    # gunicorn's own lines and the app's share one stdout handler: JSON unless LOG_FORMAT=text.
+    logconfig_dict = gunicorn_logconfig()
+except ConfigError as err:
+    # Not gunicorn's "Failed to read config file" and a traceback: one line, as `relay` says it.
+    print(f"relay: configuration error: {err}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+_host = f"[{settings.bind_host}]" if ":" in settings.bind_host else settings.bind_host
+# Loopback in sandbox mode (open API, open knobs, no SSRF guard), every interface in live mode.
+bind = f"{_host}:{settings.port}"
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "8"))
+workers = settings.web_concurrency
+threads = settings.web_threads
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-# gunicorn's own lines and the app's share one stdout handler: JSON unless LOG_FORMAT=text.
-logconfig_dict = gunicorn_logconfig()
+loglevel = settings.log_level.lower()
 graceful_timeout = 30
 timeout = 60
 keepalive = 5
@@ -26,12 +42,17 @@ logger_class = "app.observability.access_log.RedactingLogger"
 
 
 def on_starting(server):
-    """Before any worker forks: the schema is current, the histograms' dir holds no dead process."""
-    from app.cli import exit_unless_schema_current
+    """Once, in the master, before it binds or forks: the port is free, the schema is current,
+    the sandbox's knobs start from SANDBOX_*, the histograms' dir holds no dead process."""
+    from app.cli.startup import exit_unless_port_free, exit_unless_schema_current
 
-    # Once, in the master: a stale schema stops the start with one line, not with a traceback
-    # per worker (workers build the app after forking).
-    exit_unless_schema_current()
+    if not _inherits_sockets(server):
+        # One line and exit 2 at once, instead of five retries a second apart.
+        exit_unless_port_free(settings)
+    # A stale schema stops the start with one line, not with a traceback per worker.
+    exit_unless_schema_current(settings)
+    if settings.sandbox:
+        _reset_sandbox_knobs(server)
     from app.observability.event_metrics import prepare_multiproc_dir
 
     path = prepare_multiproc_dir()
@@ -42,9 +63,51 @@ def on_starting(server):
             "PROMETHEUS_MULTIPROC_DIR is unset: /metrics histograms count one process of %d",
             workers,
         )
+    _announce(server)
+
+
+def post_worker_init(worker):
+    """A terminal's Ctrl+C reaches every process of its group: the master then stops each
+    worker with one signal of its own. A worker that also took the SIGINT would get two, and a
+    second one arriving inside gthread's handler deadlocks it until the master's SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def child_exit(server, worker):
     from app.observability.event_metrics import mark_process_dead
 
     mark_process_dead(worker.pid)
+
+
+def _inherits_sockets(server):
+    """A re-executed master (USR2), systemd's sockets or SO_REUSEPORT: a bound port is ours."""
+    from gunicorn import systemd
+
+    inherited = server.master_pid or server.LISTENERS or systemd.listen_fds(False)
+    return bool(inherited or server.cfg.reuse_port)
+
+
+def _reset_sandbox_knobs(server):
+    from app.cli.startup import database_problem
+    from app.sandbox.service import Sandbox
+    from app.store.engine import DatabaseError
+
+    sandbox = Sandbox(settings.sandbox_database_url, os.environ)
+    try:
+        sandbox.reset_knobs()
+    except DatabaseError as err:
+        url = settings.sandbox_database_url
+        server.log.warning("%s", database_problem(url, err, "SANDBOX_DATABASE_URL"))
+    finally:
+        sandbox.close()
+
+
+def _announce(server):
+    """The start-up banner, unless `relay run` started this gunicorn: it prints its own."""
+    from app.cli.banner import banner
+    from app.cli.devserver import SUPERVISED_NAME
+
+    if server.cfg.proc_name == SUPERVISED_NAME:
+        return
+    worker = "not started by gunicorn: run `relay worker` beside it"
+    logging.getLogger("relay").info("%s", banner(settings, worker))

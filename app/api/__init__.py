@@ -6,6 +6,7 @@ from flask import Flask
 def init_app(app: Flask, settings) -> None:
     from app.api import (
         action_runs,
+        auth,
         callbacks,
         ops,
         runs,
@@ -29,3 +30,4 @@ def init_app(app: Flask, settings) -> None:
     for module in modules:
         app.register_blueprint(module.bp)
     app.before_request(refuse_unstorable_path)
+    auth.init_app(app)

@@ -16,12 +16,14 @@ from app.errors import (
     MalformedBody,
     NotFound,
     RelayError,
+    TooManyRequests,
     Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
     UpstreamRefusal,
     framework_refusal,
 )
+from app.store.engine import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ STATUS_OF: dict[type[RelayError], int] = {
     NotFound: 404,
     Conflict: 409,
     UnsupportedMediaType: 415,
+    TooManyRequests: 429,
     Unavailable: 503,
     RelayError: 500,
 }
@@ -66,6 +69,23 @@ def framework_error_response(err: HTTPException):
     return error_response(status, *framework_refusal(status, err.description, allowed))
 
 
+# A client that retries after this finds the database back in most blips; a longer outage
+# answers the same again (and /readyz says 503 meanwhile).
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_down_response(err: DatabaseError):
+    """Never a 500 for an outage: 503 with Retry-After, in the one shape. Nothing half-written:
+    each write is one transaction, rolled back when the database fails."""
+    log.warning("database unavailable: %s", type(err).__name__)
+    refusal = Unavailable(
+        "database_unavailable",
+        "The relay's database is unreachable; retry later.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+    return relay_error_response(refusal)
+
+
 def crash_response(err: Exception):
     log.exception("unhandled error")
     return error_response(500, [INTERNAL_ERROR.entry(500)])
@@ -78,4 +98,5 @@ def init_app(app: Flask) -> None:
         ValidationError, lambda err: relay_error_response(InvalidInput.from_messages(err.messages))
     )
     app.register_error_handler(HTTPException, framework_error_response)
+    app.register_error_handler(DatabaseError, database_down_response)
     app.register_error_handler(Exception, crash_response)

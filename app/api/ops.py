@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from app.api.auth import require_bearer
 from app.api.context import services, settings
 from app.errors import Unavailable
 from app.store.engine import DatabaseError, ping
@@ -39,6 +40,9 @@ def readyz():
 def metrics():
     from prometheus_client import CONTENT_TYPE_LATEST
 
+    token = settings().metrics_token
+    if token:
+        require_bearer((token,), "Unknown metrics token.")
     from app.observability.metrics import render
 
     return Response(render(services()), content_type=CONTENT_TYPE_LATEST)

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
+from pathlib import Path
 
-from app.config.settings import ConfigError, load_settings
+from app.cli.startup import exit_unless_schema_current, fail, settings_or_exit
+from app.config.settings import ConfigError
 from app.observability.logs import configure_logging
-
-
-def _settings_or_exit():
-    try:
-        return load_settings()
-    except ConfigError as err:
-        print(f"relay: configuration error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def cmd_worker(_args) -> int:
@@ -24,71 +17,70 @@ def cmd_worker(_args) -> int:
     from app.observability.event_metrics import start_worker_metrics
     from app.worker.loop import Worker
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     exit_unless_schema_current(settings)
-    if settings.sandbox:
-        logging.getLogger("app").warning(
-            "SANDBOX MODE: upstream is the built-in simulator at %s", settings.zapier_api_base
-        )
-    start_worker_metrics(settings.worker_metrics_port)
+    start_worker_metrics(settings.worker_metrics_port, settings.bind_host)
     # Upstream threads, the delivery engine's pool, the listener and a spare.
     Worker(build_services(settings, pool_size=settings.worker_threads + 8)).serve()
     return 0
 
 
 def cmd_sandbox(args) -> int:
+    from app.config.processes import checked_database_url
     from app.sandbox.standalone import serve
 
-    settings = _settings_or_exit()
-    serve(args.host, args.port, args.database_url or settings.sandbox_database_url)
+    settings = settings_or_exit()
+    database_url = settings.sandbox_database_url
+    if args.database_url:
+        try:
+            instance = Path(settings.instance_dir)
+            database_url = checked_database_url("--database-url", args.database_url, instance)
+        except ConfigError as err:
+            raise fail(f"configuration error: {err}", 2) from None
+    serve(args.host, args.port, database_url)
     return 0
 
 
 def cmd_db_upgrade(_args) -> int:
+    from app.cli.startup import database_problem
+    from app.store.engine import DatabaseError
     from app.store.schema_version import SchemaNotCurrent, upgrade
 
+    settings = settings_or_exit()
     try:
-        revision = upgrade(_settings_or_exit().database_url)
+        revision = upgrade(settings.database_url)
     except SchemaNotCurrent as err:
-        print(f"relay: {err}", file=sys.stderr)
-        return 1
+        raise fail(str(err), 1) from None
+    except DatabaseError as err:
+        raise fail(database_problem(settings.database_url, err), 1) from None
     print(f"database schema is up to date (at {revision})")
     return 0
-
-
-def exit_unless_schema_current(settings=None) -> None:
-    """Refuse to start a web or worker process, with one line, unless the schema is at head."""
-    from app.store.engine import DatabaseError
-    from app.store.schema_version import SchemaNotCurrent, check_url
-
-    settings = settings or _settings_or_exit()
-    try:
-        check_url(settings.database_url)
-    except SchemaNotCurrent as err:
-        print(f"relay: {err}", file=sys.stderr)
-        raise SystemExit(1) from None
-    except DatabaseError as err:
-        # Unreachable is not stale: the process starts and /readyz says 503 until it is back.
-        logging.getLogger("app").warning("database schema not checked: %s", type(err).__name__)
 
 
 def cmd_run(_args) -> int:
     from app.cli.devserver import run_web_and_worker
 
-    _settings_or_exit()  # fail fast, with one clear line, before starting anything
-    os.environ.setdefault("LOG_FORMAT", "text")  # for a person at a terminal, unless asked
+    settings = settings_or_exit()  # fail fast, with one clear line, before starting anything
     # Two gunicorn processes and a worker: one histogram dir, so any /metrics scrape has them all.
-    instance = os.environ.get("RELAY_INSTANCE_DIR") or "instance"
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(instance, "prometheus"))
-    return run_web_and_worker()
+    multiproc = os.path.join(settings.instance_dir, "prometheus")
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", multiproc)
+    return run_web_and_worker(settings)
 
 
 def cmd_listen(args) -> int:
     from app.cli.forward_printer import listen
 
-    settings = _settings_or_exit()
-    listen(args.host, args.port, args.secret or settings.forward_secret)
-    return 0
+    return listen(args.host, args.port, args.secret)
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,14 +91,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("worker", help="the worker loop").set_defaults(func=cmd_worker)
     sandbox = sub.add_parser("sandbox", help="the upstream simulator on its own")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8100)
-    sandbox.add_argument("--database-url", default=None)
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=port_number, default=8100, help="port to listen on")
+    sandbox.add_argument("--database-url", default=None, help="default: SANDBOX_DATABASE_URL")
     sandbox.set_defaults(func=cmd_sandbox)
-    listen = sub.add_parser("listen", help="a receiver that prints verified forwards")
-    listen.add_argument("--host", default="127.0.0.1")
-    listen.add_argument("--port", type=int, default=9000)
-    listen.add_argument("--secret", default=None, help="whsec_... (default: FORWARD_SECRET)")
+    listen = sub.add_parser(
+        "listen",
+        help="a receiver that prints verified forwards",
+        description="Receive forwards, verify their Standard Webhooks signature and print them. "
+        "Reads no relay setting but FORWARD_SECRET.",
+    )
+    listen.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    listen.add_argument(
+        "--port", type=port_number, default=9000, help="port to listen on (default: 9000)"
+    )
+    listen.add_argument(
+        "--secret",
+        action="append",
+        metavar="WHSEC",
+        help="a whsec_... secret to verify with; repeat it for several targets (a forward is "
+        "verified if any matches). Default: FORWARD_SECRET, else the sandbox's fixed secret",
+    )
     listen.set_defaults(func=cmd_listen)
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -114,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_db_upgrade
     )
     args = parser.parse_args(argv)
+    if args.command == "run":
+        # For a person at a terminal, unless asked: this process's lines and its children's.
+        os.environ.setdefault("LOG_FORMAT", "text")
     try:
         configure_logging()
     except ConfigError as err:

@@ -25,9 +25,7 @@ def mode_line(settings: Settings) -> str:
     if not settings.sandbox:
         keys = "a key from RELAY_API_KEYS"
         return f"live: upstream is {settings.zapier_api_base}; the client API needs {keys}"
-    access = (
-        "open to anyone (no RELAY_API_KEYS)" if settings.api_open else "keyed (RELAY_API_KEYS)"
-    )
+    access = "open to anyone (no RELAY_API_KEYS)" if settings.api_open else "keyed (RELAY_API_KEYS)"
     return (
         f"sandbox (no ZAPIER_ACCESS_TOKEN): upstream is the built-in simulator at "
         f"{settings.zapier_api_base}; the client API is {access}"
@@ -55,6 +53,6 @@ def banner(settings: Settings, worker: str, next_step: str | None = None) -> str
         ("next", next_step),
         *(("warning", warning) for warning in settings.warnings),
     ]
-    lines = [f"Callback Relay is running at {url} ({settings.mode} mode)"]
+    lines = [f"Callback Relay is running at {url} in {settings.mode.upper()} MODE"]
     lines += [f"  {name:<9} {text}" for name, text in rows]
     return "\n".join(lines)

@@ -42,7 +42,9 @@ def port_problem(host: str, port: int) -> str | None:
             probe.bind((host, port))
         except OSError as err:
             if err.errno == errno.EADDRINUSE:
-                return f"PORT: {host}:{port} is already in use (another relay?); choose another PORT"
+                return (
+                    f"PORT: {host}:{port} is already in use (another relay?); choose another PORT"
+                )
             return f"BIND_HOST: cannot listen on {host}:{port}: {err.strerror or err}"
     return None
 

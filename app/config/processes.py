@@ -12,6 +12,7 @@ from app.config.values import (
     env_choice,
     env_text,
     sqlite_folder,
+    whsec_secret,
 )
 
 LOG_FORMATS = ("json", "text")
@@ -45,10 +46,13 @@ def log_level(env: Mapping[str, str]) -> str:
 
 
 def database_setting(env: Mapping[str, str], name: str, default: str, instance: Path) -> str:
+    return checked_database_url(name, env_text(env, name) or default, instance)
+
+
+def checked_database_url(name: str, raw: str, instance: Path) -> str:
     """A database URL; a SQLite file's folder must exist, except the instance folder itself,
     which the relay creates (never a chain of missing folders, never one the user named)."""
-    raw = env_text(env, name)
-    url = database_url(name, raw or default)
+    url = database_url(name, raw)
     folder = sqlite_folder(url)
     if folder is None or folder.is_dir():
         return url
@@ -61,10 +65,17 @@ def database_setting(env: Mapping[str, str], name: str, default: str, instance: 
 
 def check_sandbox_knobs(env: Mapping[str, str]) -> None:
     """SANDBOX_<KNOB> values are checked with the rest, not when a web process boots."""
-    # Imported here: the app.sandbox package imports this layer (and Flask) itself.
+    if not any(name.startswith("SANDBOX_") and name != "SANDBOX_DATABASE_URL" for name in env):
+        return
+    # Imported here, and only then: the app.sandbox package imports this layer (and Flask).
     from app.sandbox.knobs import KnobError, from_env
 
     try:
         from_env(env)
     except KnobError as err:
         raise ConfigError(str(err)) from None
+
+
+def listener_secret(env: Mapping[str, str]) -> str | None:
+    """FORWARD_SECRET alone, for `relay listen`, which reads no other relay setting."""
+    return whsec_secret(env_text(env, "FORWARD_SECRET"), "FORWARD_SECRET")

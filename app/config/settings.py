@@ -154,8 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     sandbox_db = database_setting(
         env, "SANDBOX_DATABASE_URL", f"sqlite:///{instance / 'sandbox.db'}", instance
     )
-    if sandbox:
-        check_sandbox_knobs(env)
+    check_sandbox_knobs(env)
 
     return Settings(
         port=port,

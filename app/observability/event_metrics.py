@@ -151,14 +151,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def start_worker_metrics(port: int) -> None:
+def start_worker_metrics(port: int, host: str = "127.0.0.1") -> None:
     """The worker's own /metrics (WORKER_METRICS_PORT): its histograms, from this process only."""
     path = multiproc_dir()
     if path:  # the worker may start before gunicorn has made the dir
         Path(path).mkdir(parents=True, exist_ok=True)
     if not port:
         return
-    host = os.environ.get("BIND_HOST", "0.0.0.0")
     registry = CollectorRegistry()
     for histogram in HISTOGRAMS:
         registry.register(histogram)

@@ -10,6 +10,7 @@ from app.errors import Conflict, Forbidden, NotFound, Unavailable
 from app.observability.event_metrics import observe_callback
 from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.callback_signature import HEADER, verify_callback_signature
+from app.runs.report_decisions import foreign_run_id
 from app.runs.reports import apply_report
 from app.runs.states import RunKind
 from app.runs.tokens import token_matches
@@ -65,7 +66,7 @@ def _check_and_store(conn, run_id: str, body: dict, row: dict, settings) -> tupl
         raise NotFound("not_found", "No such run.")
     loaded = load_value(SCHEMAS[run["kind"]], body)
     reported_id = str(loaded["id"]) if loaded.get("id") is not None else None
-    if reported_id and run["upstream_run_id"] and reported_id != run["upstream_run_id"]:
+    if foreign_run_id(run, loaded) is not None:  # a poll answer's rule too (report_decisions)
         raise Conflict(
             "run_mismatch", "The body's id is not this run's upstream id.", pointer="/id"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from app.runs.poll_schedule import next_poll_delay
@@ -13,8 +13,13 @@ from app.upstream import outcomes as oc
 
 # A run upstream answers 404 for this many polls in a row is failed.
 NOT_FOUND_LIMIT = 3
-# A settled run is never polled again; a requeued one is polled once resubmitted.
-STOPS_POLLING = frozenset({ReportVerdict.SETTLED, ReportVerdict.THROTTLED})
+# A settled (or expired) run is never polled again; a requeued one is polled once resubmitted.
+STOPS_POLLING = frozenset({ReportVerdict.SETTLED, ReportVerdict.THROTTLED, ReportVerdict.LATE})
+# A poll answer refused or come late: its upstream call shows that verdict in the timeline.
+SHOWN_ON_THE_CALL = frozenset({ReportVerdict.RUN_MISMATCH, ReportVerdict.LATE})
+# Past RUN_MAX_AGE_SECONDS, a last poll upstream did not answer (the budget, 429, 5xx, no
+# connection) is retried as usual for this many POLL_MAX_INTERVAL_SECONDS; then the run expires.
+UNANSWERED_LAST_POLL_INTERVALS = 10
 
 
 class PollVerdict(StrEnum):
@@ -34,13 +39,14 @@ class PollVerdict(StrEnum):
 @dataclass(frozen=True)
 class PollDecision:
     """A result report to apply, or a verdict (with a settlement for a failed run); then the
-    columns written last in the same transaction."""
+    columns written last in the same transaction, then the expiry of a run too old."""
 
     verdict: PollVerdict | None  # None: the report's verdict is the poll's
     values: Mapping[str, object]  # always written last: poll count, lease released, next poll
     report: ReportDecision | None = None
     settlement: Settlement | None = None
     next_poll_at: float | None = None  # after a report: unless it settled or requeued the run
+    expiry: Settlement | None = None  # the run is too old: expired if this poll left it open
 
     def values_after(self, report_verdict: ReportVerdict | None = None) -> dict:
         """The columns to write last, once the report (if any) has its verdict."""
@@ -50,13 +56,33 @@ class PollDecision:
 
 
 def decide_poll(
-    run: dict, outcome: oc.UpstreamOutcome, now: float, *, poll_count: int, grace: float, cap: float
+    run: dict,
+    outcome: oc.UpstreamOutcome,
+    now: float,
+    *,
+    poll_count: int,
+    grace: float,
+    cap: float,
+    max_age: float,
 ) -> PollDecision:
     """What the poll's `outcome` means for `run` (as read in the write transaction).
 
-    `poll_count` is the polls counted when the run was claimed; `grace` CALLBACK_GRACE_SECONDS
-    and `cap` POLL_MAX_INTERVAL_SECONDS.
+    `poll_count` is the polls counted when the run was claimed; `grace` CALLBACK_GRACE_SECONDS,
+    `cap` POLL_MAX_INTERVAL_SECONDS and `max_age` RUN_MAX_AGE_SECONDS.
     """
+    decision = _decide_poll(run, outcome, now, poll_count, grace, cap)
+    report = decision.report
+    # A poll that settles the run, or brings the late result of an expired one, ends it.
+    if decision.settlement is not None or (
+        report is not None and (report.settlement is not None or report.late is not None)
+    ):
+        return decision
+    answered = _answered(outcome) and (report is None or report.verdict in _ABOUT_THIS_RUN)
+    expiry = decide_expiry(run, now, max_age, answered=answered, cap=cap)
+    return replace(decision, expiry=expiry)
+
+
+def _decide_poll(run, outcome, now, poll_count, grace, cap) -> PollDecision:
     polls = poll_count + (0 if isinstance(outcome, oc.Deferred) else 1)
     values = {"poll_count": polls, "updated_at": now, "lease_until": None, "lease_owner": None}
     match outcome:
@@ -97,9 +123,33 @@ def _retry_wait(outcome: oc.UpstreamOutcome) -> float | None:
     return None
 
 
-def decide_expiry(run: dict, now: float, max_age: float) -> Settlement | None:
-    """Past RUN_MAX_AGE_SECONDS (`max_age`) a run is given up (run.expired), its lease released."""
-    if now - run["created_at"] < max_age:
+# Results that tell something about this run (a foreign id tells nothing).
+_ABOUT_THIS_RUN = frozenset(ReportVerdict) - {ReportVerdict.RUN_MISMATCH}
+
+
+def _answered(outcome: oc.UpstreamOutcome) -> bool:
+    """Whether upstream answered about the run: a result, still processing, a 404 or a 4xx."""
+    match outcome:
+        case oc.Result() | oc.Processing() | oc.NotFound() | oc.Refused():
+            return True
+    return False
+
+
+def decide_expiry(
+    run: dict, now: float, max_age: float, *, answered: bool = False, cap: float = 0.0
+) -> Settlement | None:
+    """Past RUN_MAX_AGE_SECONDS (`max_age`) a run is given up (run.expired), its lease released,
+    but never while upstream may hold its result.
+
+    A run upstream accepted expires only right after a last poll upstream `answered` without a
+    result for it; while those polls go unanswered, for UNANSWERED_LAST_POLL_INTERVALS x `cap`
+    (POLL_MAX_INTERVAL_SECONDS) at most. A queued run upstream never accepted expires unpolled.
+    """
+    age = now - run["created_at"]
+    if age < max_age:
+        return None
+    unanswered_for_long = age >= max_age + UNANSWERED_LAST_POLL_INTERVALS * cap
+    if run["upstream_run_id"] is not None and not answered and not unanswered_for_long:
         return None
     return Settlement(
         RunState.EXPIRED,

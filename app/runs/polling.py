@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from app.runs.poll_decisions import PollVerdict, decide_expiry, decide_poll
+from app.runs.poll_decisions import SHOWN_ON_THE_CALL, PollVerdict, decide_expiry, decide_poll
 from app.runs.report_decisions import ReportVerdict
 from app.runs.reports import apply_report_decision
 from app.runs.settle import apply_settlement
 from app.runs.states import RunKind
-from app.store import runs_repo
+from app.store import runs_repo, upstream_calls_repo
 from app.store.engine import write
 from app.upstream.outcomes import UpstreamOutcome
 
@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from app.bootstrap import Services
 
 log = logging.getLogger(__name__)
+POLL_OPERATIONS = ("get_stored_action_run", "get_action_run")
 
 
 def expire_if_too_old(services: Services, run: dict, now: float) -> bool:
-    """Past RUN_MAX_AGE_SECONDS a run is given up (run.expired) and never polled again."""
+    """Past RUN_MAX_AGE_SECONDS a queued run that upstream never accepted is given up
+    (run.expired) unsubmitted. A run upstream accepted expires only after a last poll."""
     expiry = decide_expiry(run, now, services.settings.run_max_age_seconds)
     if expiry is None:
         return False
@@ -40,9 +42,14 @@ def poll(services: Services, run: dict) -> UpstreamOutcome:
 
 
 def apply_poll_outcome(
-    services: Services, run: dict, outcome: UpstreamOutcome, now: float
+    services: Services,
+    run: dict,
+    outcome: UpstreamOutcome,
+    now: float,
+    polled_at: float | None = None,
 ) -> ReportVerdict | PollVerdict:
-    """Write what the poll's answer means in one transaction; returns the verdict for logs."""
+    """Write what the poll's answer means in one transaction, then expire the run if it is too
+    old and still open; returns the verdict for logs. `polled_at`: when the poll was sent."""
     settings = services.settings
     with write(services.engine) as conn:
         current = runs_repo.get_run(conn, run["id"])
@@ -53,12 +60,21 @@ def apply_poll_outcome(
             poll_count=run["poll_count"],
             grace=settings.callback_grace_seconds,
             cap=settings.poll_max_interval_seconds,
+            max_age=settings.run_max_age_seconds,
         )
         verdict, report_verdict = decision.verdict, None
         if decision.report is not None:
             verdict = report_verdict = apply_report_decision(conn, current, decision.report, now)
+            if report_verdict in SHOWN_ON_THE_CALL:
+                upstream_calls_repo.mark_last_call(
+                    conn, run["id"], POLL_OPERATIONS, report_verdict.value, since=polled_at
+                )
         elif decision.settlement is not None:
             apply_settlement(conn, current, decision.settlement, now)
         runs_repo.update_run(conn, run["id"], **decision.values_after(report_verdict))
-    log.info("run %s polled: %s", run["id"], verdict)
+        # Guarded like every settlement: a run this poll settled is not expired.
+        expired = decision.expiry is not None and apply_settlement(
+            conn, current, decision.expiry, now
+        )
+    log.info("run %s polled: %s%s", run["id"], verdict, "; expired" if expired else "")
     return verdict

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.runs.report_decisions import ReportDecision, ReportVerdict, decide_report
-from app.runs.settle import apply_settlement
+from app.runs.settle import apply_late_result, apply_settlement
 from app.store import runs_repo
 
 
@@ -18,9 +18,12 @@ def apply_report(
 
 
 def apply_report_decision(conn, run: dict, decision: ReportDecision, now: float) -> ReportVerdict:
-    """Write a decided report: settle the run, or move it under the state guard, or nothing."""
+    """Write a decided report: settle the run, keep a late result, or move the run under the
+    state guard, or nothing."""
     if decision.settlement is not None:
         moved = apply_settlement(conn, run, decision.settlement, now)
+    elif decision.late is not None:
+        moved = apply_late_result(conn, run, decision.late, now)
     elif decision.move_to is not None:
         moved = runs_repo.move_run(conn, run["id"], decision.move_to, **decision.values)
     else:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from app.delivery.run_events import create_deliveries, event_body
+from app.delivery.run_events import create_deliveries, event_body, late_result_body
 from app.observability.event_metrics import observe_settled
+from app.runs.report_decisions import LateResult
 from app.runs.states import RunKind, RunState, Settlement
 from app.store import runs_repo
 
@@ -73,3 +74,16 @@ def apply_settlement(
         forward=forward,
         **settlement.values,
     )
+
+
+def apply_late_result(conn, run: dict, late: LateResult, now: float) -> bool:
+    """Keep a result that came after `run` expired and queue its one `run.late_result`
+    forward; False if the run already has a result. The run stays expired."""
+    if not runs_repo.store_late_result(conn, run["id"], late.result_text, now):
+        return False
+    result = result_view(run, json.loads(late.result_text))
+    body = late_result_body(run, now, result, late.source)
+    # Webhooks filtering on the result's status get it, and so do those told it expired.
+    statuses = (late.target.value, RunState.EXPIRED.value)
+    create_deliveries(conn, run, body, now, statuses)
+    return True

@@ -62,6 +62,8 @@ EVENT_TYPES = {
     RunState.REFUSED: "run.failed",
     RunState.EXPIRED: "run.expired",
 }
+# A result that came after its run expired, forwarded once; the run stays expired.
+LATE_RESULT_EVENT = "run.late_result"
 
 
 @dataclass(frozen=True)

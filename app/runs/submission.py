@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def submit(services: Services, run: dict) -> UpstreamOutcome:
-    """Call upstream for a queued run; the same idempotency_id every time."""
+def submit(services: Services, run: dict, deadline: float | None = None) -> UpstreamOutcome:
+    """Call upstream for a queued run; the same idempotency_id every time. With a `deadline`
+    (a trigger waiting for the answer), a slower upstream leaves the run to the worker."""
     settings = services.settings
     data = json.loads(run["request_json"])
     if calls_back(run, settings):
@@ -32,9 +33,11 @@ def submit(services: Services, run: dict) -> UpstreamOutcome:
         )
     if run["kind"] == RunKind.STORED_ACTION:
         data["idempotency_id"] = run["idempotency_id"]
-        return services.gateway.run_stored_action(run["id"], run["stored_action_id"], data)
+        return services.gateway.run_stored_action(
+            run["id"], run["stored_action_id"], data, deadline
+        )
     # The v2 contract has no idempotency_id; its callback_url is the newer docs' optional field.
-    return services.gateway.create_action_run(run["id"], data)
+    return services.gateway.create_action_run(run["id"], data, deadline)
 
 
 def calls_back(run: dict, settings) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -14,8 +15,9 @@ from app.runs.public_results import raise_if_refused
 from app.runs.states import RunKind, RunState
 from app.runs.submission import apply_submit_outcome, submit
 from app.store import runs_repo
-from app.store.engine import write
+from app.store.engine import DatabaseError, write
 
+log = logging.getLogger(__name__)
 IDEMPOTENCY_NAMESPACE = uuid.UUID("8f0c5a52-3c39-4a43-9b0e-6a1f3f0f0d11")
 TRIGGER_LEASE_SECONDS = 60.0
 
@@ -116,8 +118,17 @@ def trigger_run(services, kind: RunKind, fields: dict, request_data: dict, idem:
     if not inserted:
         return _same_request_or_conflict(existing, fields)
     bind_run_id(row["id"])
-    outcome = submit(services, row)
-    return apply_submit_outcome(services, row, outcome, time.time(), owner, forward=False)
+    # The client waits at most TRIGGER_WAIT_SECONDS for upstream; past that the run is queued
+    # and the worker submits it with the same idempotency_id (a 202 either way).
+    outcome = submit(services, row, settings.trigger_wait_seconds)
+    try:
+        return apply_submit_outcome(services, row, outcome, time.time(), owner, forward=False)
+    except DatabaseError:
+        # The run is stored: answer with it (202) rather than a 5xx that invites a retry
+        # creating a second run. Its lease lapses and a worker resubmits it with the same
+        # idempotency_id, which upstream answers with the run it already has.
+        log.exception("run %s: the submission's answer could not be stored", row["id"])
+        return row
 
 
 def _same_request_or_conflict(existing: dict, fields: dict) -> dict:

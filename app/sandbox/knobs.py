@@ -33,6 +33,7 @@ KNOBS: dict[str, Knob] = {
     "callback_delay_seconds": Knob("seconds", 0.0, doc="extra delay before the final callback"),
     "callback_waiting_first": Knob("probability", 0.0, doc="a waiting callback precedes the final"),
     "callback_out_of_order": Knob("probability", 0.0, doc="a waiting callback follows the final"),
+    "poll_foreign_id": Knob("probability", 0.0, doc="a v1 GET run answer names another run"),
     "rate_429_burst": Knob("probability", 0.0, doc="an admitted request gets 429 Retry-After 1"),
     "rate_503_burst": Knob("probability", 0.0, doc="an admitted request gets 503 Retry-After 1"),
     "get_limit": Knob("count", 600, doc="GETs admitted per window"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,16 @@ _CALLBACK_KNOBS = (
 def waiting_body(kind: str, run_id: str) -> str:
     """The answer while a run is still processing (v2 only: v1 answers 202 instead)."""
     return _body(kind, run_id, "waiting", [], [], None)
+
+
+def with_foreign_id(result_body: str) -> str:
+    """A v1 result naming another run (knob poll_foreign_id): an upstream that mixed runs up.
+
+    Only v1: a v2 result carries no run id to mix up.
+    """
+    result = json.loads(result_body)
+    result["id"] = str(uuid.uuid4())
+    return json.dumps(result)
 
 
 def _callback_plan(draws, now, done_at, knobs, final, waiting) -> tuple[PlannedCallback, ...]:

@@ -10,12 +10,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from app.sandbox import callback_queue, knobs, outcome, ratelimit, state, zap_runs_endpoint
 from app.sandbox.dispatcher import Dispatcher
 from app.sandbox.signing import SigningKey, load_or_create_key
-from app.sandbox.tables import create_schema
+from app.sandbox.tables import create_schema, knob_overrides
 from app.store.engine import build_engine, read, write
 
 IDEMPOTENCY_SECONDS = 72 * 3600
@@ -95,6 +95,12 @@ class Sandbox:
         with read(self.engine) as conn:
             return {**self.knob_defaults, **state.load_knob_overrides(conn)}
 
+    def reset_knobs(self) -> None:
+        """Back to SANDBOX_* (or the defaults), once per start of the service: a fault knob set
+        in an earlier session must not carry on silently (deploy/gunicorn.conf.py, standalone)."""
+        with write(self.engine) as conn:
+            conn.execute(delete(knob_overrides))
+
     def change_knobs(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Apply validated changes for every process; raises knobs.KnobError."""
         validated = knobs.merge({}, changes)
@@ -173,6 +179,8 @@ class Sandbox:
             raise RunNotFound(run_id)
         if now < row.done_at:
             return False, outcome.waiting_body(kind, run_id)
+        if kind == outcome.STORED_ACTION and self._faults.random() < current["poll_foreign_id"]:
+            return True, outcome.with_foreign_id(row.result_json)
         return True, row.result_json
 
     # -- admin ----------------------------------------------------------------------------

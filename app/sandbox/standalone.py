@@ -21,6 +21,8 @@ def serve(host: str, port: int, database_url: str) -> None:
     Several servers (or relay web workers) may share one database: they see the same runs."""
     env = {**os.environ, "SANDBOX_DATABASE_URL": database_url}
     app = create_sandbox_app(env)
+    # Every start begins from SANDBOX_* (or the defaults), not from the last session's knobs.
+    app.extensions[EXTENSION_KEY].reset_knobs()
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (a service manager, a test) then unwinds through `finally` like Ctrl-C.
         signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -35,7 +35,9 @@ def build_engine(url: str, pool_size: int = 10) -> Engine:
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # The instance folder is made here; a missing folder above it is an error, never made
+        # silently (app/config refuses a path whose folder is missing, with one line).
+        Path(database).parent.mkdir(exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

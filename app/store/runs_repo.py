@@ -65,6 +65,14 @@ def move_run(conn, run_id: str, target: RunState, **values) -> bool:
     return conn.execute(_move_statement(target), params).rowcount == 1
 
 
+def store_late_result(conn, run_id: str, result_text: str, now: float) -> bool:
+    """Keep the first result that comes after the run expired; False if it has one already."""
+    stmt = _UPDATE_RUN.where(
+        runs.c.state == RunState.EXPIRED.value, runs.c.result_json.is_(None)
+    ).values(result_json=result_text, updated_at=now)
+    return conn.execute(stmt, {"match_id": run_id}).rowcount == 1
+
+
 def claim_due_submission(engine, owner: str, now: float, lease: float) -> dict | None:
     due = and_(runs.c.state == RunState.QUEUED.value, runs.c.next_submit_at <= now)
     return claim_one(engine, runs, due, runs.c.next_submit_at, owner, now, lease)

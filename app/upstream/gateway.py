@@ -32,12 +32,14 @@ class UpstreamGateway:
         self.budget = budget
         self.engine = engine
 
-    def run_stored_action(self, run_id: str, stored_action_id: str, data: dict) -> UpstreamOutcome:
+    def run_stored_action(
+        self, run_id: str, stored_action_id: str, data: dict, deadline: float | None = None
+    ) -> UpstreamOutcome:
         return self._call(
             run_id,
             "run_stored_action",
             RUN_BUCKET,
-            lambda: self.client.run_stored_action(stored_action_id, data),
+            lambda: self.client.run_stored_action(stored_action_id, data, deadline),
         )
 
     def get_stored_action_run(
@@ -50,9 +52,14 @@ class UpstreamGateway:
             lambda: self.client.get_stored_action_run(stored_action_id, upstream_run_id),
         )
 
-    def create_action_run(self, run_id: str, data: dict) -> UpstreamOutcome:
+    def create_action_run(
+        self, run_id: str, data: dict, deadline: float | None = None
+    ) -> UpstreamOutcome:
         return self._call(
-            run_id, "create_action_run", RUN_BUCKET, lambda: self.client.create_action_run(data)
+            run_id,
+            "create_action_run",
+            RUN_BUCKET,
+            lambda: self.client.create_action_run(data, deadline),
         )
 
     def get_action_run(self, run_id: str, upstream_run_id: str) -> UpstreamOutcome:

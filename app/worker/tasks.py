@@ -39,7 +39,8 @@ def submit_one(services: Services, owner: str) -> bool:
 
 @run_log_scope
 def poll_one(services: Services, owner: str) -> bool:
-    """Poll one run whose callback is late; True if there was one."""
+    """Poll one run whose callback is late; True if there was one. A run past its max age is
+    polled once more first: upstream may hold its result (apply_poll_outcome expires it)."""
     settings = services.settings
     run = runs_repo.claim_due_poll(
         services.engine, owner, time.time(), settings.worker_lease_seconds
@@ -47,9 +48,9 @@ def poll_one(services: Services, owner: str) -> bool:
     if run is None:
         return False
     bind_run_id(run["id"])
-    if expire_if_too_old(services, run, time.time()):
-        return True
-    apply_poll_outcome(services, run, poll(services, run), time.time())
+    polled_at = time.time()
+    outcome = poll(services, run)
+    apply_poll_outcome(services, run, outcome, time.time(), polled_at)
     return True
 
 

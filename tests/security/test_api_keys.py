@@ -58,3 +58,29 @@ def test_sandbox_admin_is_not_served_in_live_mode(client):
     assert client.get("/sandbox/_admin/knobs").status_code == 404
     assert client.post("/sandbox/_admin/reset").status_code == 404
     assert client.get("/readyz").get_json()["mode"] == "live"
+
+
+def test_wrong_keys_are_throttled_per_address_and_right_keys_never(app, sandbox):
+    """Before: 600 wrong keys at ~800/s all got 401, unthrottled."""
+    client = app.test_client()
+    wrong = {"Authorization": "Bearer not-the-key-0123456789"}
+    here, elsewhere = {"REMOTE_ADDR": "198.51.100.7"}, {"REMOTE_ADDR": "198.51.100.8"}
+    statuses = [
+        client.get("/v1/runs", headers=wrong, environ_base=here).status_code for _ in range(25)
+    ]
+    assert statuses == [401] * 20 + [429] * 5
+    throttled = client.get("/v1/runs", headers=wrong, environ_base=here)
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.get_json()["errors"][0]["code"] == "too_many_requests"
+    good = {"Authorization": f"Bearer {API_KEY}"}
+    assert client.get("/v1/runs", headers=good, environ_base=here).status_code == 200
+    assert client.get("/v1/runs", headers=wrong, environ_base=elsewhere).status_code == 401
+
+
+def test_metrics_can_be_protected_by_a_token(make_app):
+    client, _services = make_app({"METRICS_TOKEN": "metrics-token-0123456789"})
+    anonymous = client.get("/metrics", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["errors"][0]["code"] == "unauthorized"
+    scraper = {"Authorization": "Bearer metrics-token-0123456789"}
+    assert client.get("/metrics", headers=scraper).status_code == 200

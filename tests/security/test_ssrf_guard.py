@@ -110,3 +110,17 @@ def test_dns_rebinding_never_reaches_loopback(guarded, sandbox, receiver, networ
     assert loopback_hits == []
     # Pinned: the only connection tried for the target went to the address that was checked.
     assert [a[0] for a in connects if a[1] == port] == ([PUBLIC] if pinned else [])
+
+
+@pytest.mark.parametrize(
+    "url", ["http://alice:pw@example.com/hook", "http://alice@example.com/hook"]
+)
+def test_urls_with_userinfo_are_refused_naming_the_field(guarded, url):
+    """Before: accepted, and the password showed in GET /v1/webhooks and in delivery logs."""
+    client, _services = guarded
+    hook = client.post("/v1/webhooks", json={"url": url})
+    run = client.post(RUN_URL, json={"data": {"inputs": {}, "callback_url": url}})
+    for response, pointer in ((hook, "/url"), (run, "/data/callback_url")):
+        assert response.status_code == 400
+        assert response.get_json()["errors"][0]["source"] == {"pointer": pointer}
+    assert "pw" not in str(client.get("/v1/webhooks").get_json())

@@ -33,7 +33,11 @@ class SandboxServer:
         env["RELAY_INSTANCE_DIR"] = str(workdir)
         args = ["-m", "app.cli", "sandbox", "--port", str(self.port), "--database-url", self.db_url]
         self.child = Child(name, python_cmd(*args), env, workdir, inherit=False)
-        wait_until_up(f"{self.base}/_admin/knobs", proc=self.child.proc)
+        try:
+            wait_until_up(f"{self.base}/_admin/knobs", proc=self.child.proc)
+        except BaseException:
+            self.child.stop()
+            raise
 
     def knobs(self, **values) -> dict:
         answer = requests.patch(f"{self.base}/_admin/knobs", json=values, timeout=10)

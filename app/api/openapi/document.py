@@ -179,8 +179,9 @@ def _paths() -> dict:
         "/metrics": {
             "get": {
                 "operationId": "metrics",
+                "description": "Open unless METRICS_TOKEN is set; then a bearer token.",
                 "security": [],
-                "responses": {"200": {"description": "Prometheus text format"}},
+                "responses": responses({"200": {"description": "Prometheus text format"}}, 401),
             }
         },
         "/readyz": {

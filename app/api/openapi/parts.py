@@ -14,8 +14,11 @@ def json_ref(ref: str) -> dict:
 
 
 def responses(ok: dict, *errors: int) -> dict:
+    """`ok` plus the error answers; an operation that checks a key (401) may also answer 429
+    (too many wrong keys), and any that reads the store 503 (database unreachable)."""
     answers = dict(ok)
-    for status in errors:
+    extra = (429, 503) if 401 in errors else (503,)
+    for status in sorted(set(errors) | set(extra)):
         answers[str(status)] = {"description": "Error", **json_ref(ERR)}
     return answers
 
