@@ -90,7 +90,11 @@ class Delivery(Schema):
     target_url = fields.Str(required=True)
     event_id = fields.Str(required=True)
     event_type = fields.Str(required=True)
-    state = fields.Str(validate=validate.OneOf(("pending", "delivered", "failed", "gone")))
+    state = fields.Str(
+        validate=validate.OneOf(("pending", "paused", "delivered", "failed", "gone")),
+        metadata={"description": "paused: pending, but its target's circuit breaker is open."},
+    )
+    paused_reason = fields.Str(allow_none=True)
     attempts = fields.List(fields.Nested(DeliveryAttempt))
     next_attempt_at = Timestamp(allow_none=True)
 

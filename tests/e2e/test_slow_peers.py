@@ -4,13 +4,15 @@ that never answer, answer late or drip their answer, next to a healthy one."""
 from __future__ import annotations
 
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+from app.runs.tokens import callback_path
 from tests.support.bad_peers import BlackHole, Dripper, SlowAnswer
 from tests.support.processes import wait_for
-from tests.support.stack import API_KEY
+from tests.support.stack import API_KEY, RELAY_SECRET
 
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -136,3 +138,32 @@ def test_sigterm_hands_an_in_flight_send_back_for_the_next_worker(relay_factory,
     relay.start_worker()
     assert slow.wait_for(lambda sends: len(sends) == 2 and sends[1]["ended"], 20)
     assert slow.sends[0]["webhook_id"] == slow.sends[1]["webhook_id"]
+
+
+def test_a_hanging_upstream_holds_neither_triggers_nor_forwards(relay_factory, receiver, peers):
+    """Before: with upstream hanging, 20 triggers took 30-60 s each, /healthz 26 s, and due
+    forwards waited 29 s behind worker threads stuck on upstream."""
+    hole = peers(BlackHole())
+    base = hole.url.removesuffix("/hook")
+    relay = relay_factory(ZAPIER_API_BASE=base, TRIGGER_WAIT_SECONDS="1")
+
+    def post(_):
+        return relay.post_run(session=requests.Session())
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(post, range(20)))
+        alive = requests.get(f"{relay.base}/healthz", timeout=5)
+    assert [a.status_code for a in answers] == [202] * 20
+    assert alive.status_code == 200
+
+    # Upstream called back for one of them (its token proves it): the forward must not wait
+    # for the worker's upstream threads, which are all waiting on the hanging upstream.
+    run_id = answers[0].json()["data"]["id"]
+    body = {"id": "ffffffff-0000-4000-8000-000000000001", "status": "success", "errors": []}
+    stored = requests.post(
+        f"{relay.base}{callback_path(RELAY_SECRET, run_id)}", json=body, timeout=10
+    )
+    assert stored.status_code == 200
+    assert receiver.wait_for(
+        lambda got: any(r["body"]["data"]["run_id"] == run_id for r in got), 10
+    )

@@ -4,12 +4,20 @@ import json
 
 import pytest
 
-from app.runs.poll_decisions import NOT_FOUND_LIMIT, PollVerdict, decide_expiry, decide_poll
+from app.runs.poll_decisions import (
+    NOT_FOUND_LIMIT,
+    UNANSWERED_LAST_POLL_INTERVALS,
+    PollVerdict,
+    decide_expiry,
+    decide_poll,
+)
 from app.runs.poll_schedule import next_poll_delay
 from app.runs.report_decisions import (
     THROTTLE_RETRY_LIMIT,
+    LateResult,
     ReportVerdict,
     decide_report,
+    foreign_run_id,
     report_status,
     throttle_delay,
 )
@@ -35,6 +43,7 @@ def a_run(**columns) -> dict:
         "poll_count": 0,
         "not_found_count": 0,
         "throttle_count": 0,
+        "result_json": None,
         **columns,
     }
 
@@ -103,13 +112,41 @@ def test_waiting_keeps_a_poll_already_planned():
         (RunState.SUCCEEDED, "success", ReportVerdict.DUPLICATE),
         (RunState.FAILED, "error", ReportVerdict.DUPLICATE),
         (RunState.SUCCEEDED, "error", ReportVerdict.STALE),
-        (RunState.EXPIRED, "success", ReportVerdict.STALE),
+        (RunState.EXPIRED, "waiting", ReportVerdict.STALE),
     ],
 )
 def test_a_report_never_moves_a_run_backwards_or_twice(state, status, verdict):
     decision = report(a_run(state=state.value), {"status": status})
     assert decision.verdict is verdict
     assert decision.move_to is None and decision.settlement is None and not decision.values
+
+
+@pytest.mark.parametrize("source", ["callback", "poll"])
+def test_a_report_naming_another_upstream_run_is_refused(source):
+    decision = report(a_run(), {"id": "up-2", "status": "success"}, source=source)
+    assert decision.verdict is ReportVerdict.RUN_MISMATCH
+    assert decision.settlement is None and decision.move_to is None and decision.late is None
+
+
+def test_an_id_is_compared_as_a_uuid_and_a_run_without_one_adopts_any():
+    upstream = "0b7c9a54-5f4e-4a8e-9b2e-3f1f1c0f7a11"
+    run = a_run(upstream_run_id=upstream)
+    assert foreign_run_id(run, {"id": upstream.upper()}) is None
+    assert foreign_run_id(run, {"errors": []}) is None
+    assert foreign_run_id(a_run(upstream_run_id=None), {"id": "up-9"}) is None
+    assert foreign_run_id(run, {"id": "up-9"}) == "up-9"
+
+
+@pytest.mark.parametrize(("status", "target"), [("success", "succeeded"), ("error", "failed")])
+def test_a_result_after_expiry_is_late_and_kept_once(status, target):
+    body = {"id": "up-1", "status": status}
+    decision = report(a_run(state=RunState.EXPIRED.value), body, source="poll")
+    assert decision.verdict is ReportVerdict.LATE
+    assert decision.late == LateResult(RunState(target), "poll", json.dumps(body))
+    assert decision.settlement is None and decision.move_to is None
+    assert decision.verdict_after(moved=False) is ReportVerdict.DUPLICATE  # another came first
+    again = report(a_run(state=RunState.EXPIRED.value, result_json="{}"), body)
+    assert again.verdict is ReportVerdict.DUPLICATE and again.late is None
 
 
 def test_a_throttled_v2_run_is_queued_again_after_its_longest_delay():
@@ -151,9 +188,14 @@ def test_throttle_delay_only_for_v2_and_only_numbers():
 # --- polls ----------------------------------------------------------------------------------
 
 
+MAX_AGE = 3600.0
+
+
 def poll(outcome, run=None, poll_count=2):
     run = run or a_run(state=RunState.WAITING.value)
-    return decide_poll(run, outcome, NOW, poll_count=poll_count, grace=GRACE, cap=CAP)
+    return decide_poll(
+        run, outcome, NOW, poll_count=poll_count, grace=GRACE, cap=CAP, max_age=MAX_AGE
+    )
 
 
 RELEASED = {"updated_at": NOW, "lease_until": None, "lease_owner": None}
@@ -238,13 +280,79 @@ def test_the_back_off_grows_with_the_polls_counted_at_claim():
     assert decision.values["next_poll_at"] == NOW + next_poll_delay(10, CAP)
 
 
-def test_a_run_past_its_max_age_expires_and_gives_up_its_lease():
-    assert decide_expiry(a_run(created_at=NOW - 99), NOW, max_age=100) is None
-    assert decide_expiry(a_run(created_at=NOW - 100), NOW, max_age=100) == Settlement(
-        RunState.EXPIRED,
-        reason="no result within RUN_MAX_AGE_SECONDS",
-        values={"lease_until": None, "lease_owner": None},
-    )
+EXPIRY = Settlement(
+    RunState.EXPIRED,
+    reason="no result within RUN_MAX_AGE_SECONDS",
+    values={"lease_until": None, "lease_owner": None},
+)
+
+
+def test_a_queued_run_never_accepted_expires_at_its_max_age_unpolled():
+    queued = a_run(state=RunState.QUEUED.value, upstream_run_id=None)
+    assert decide_expiry({**queued, "created_at": NOW - 99}, NOW, max_age=100) is None
+    assert decide_expiry({**queued, "created_at": NOW - 100}, NOW, max_age=100) == EXPIRY
+
+
+def test_an_accepted_run_expires_only_after_a_last_poll_upstream_answered():
+    old = a_run(created_at=NOW - 100)
+    assert decide_expiry(old, NOW, max_age=100, answered=True, cap=5) == EXPIRY
+    assert decide_expiry(old, NOW, max_age=100, answered=False, cap=5) is None
+    window = UNANSWERED_LAST_POLL_INTERVALS * 5
+    older = a_run(created_at=NOW - 100 - window)  # unanswered that long: expired anyway
+    assert decide_expiry(older, NOW, max_age=100, answered=False, cap=5) == EXPIRY
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        oc.Processing(status=202),
+        oc.NotFound(status=404),
+        oc.Result(body={"status": "waiting"}, raw="{}", status=200),
+    ],
+)
+def test_a_poll_answered_without_a_result_expires_a_run_too_old(outcome):
+    decision = poll(outcome, run=a_run(created_at=NOW - MAX_AGE))
+    assert decision.expiry == EXPIRY and decision.settlement is None
+
+
+def test_a_result_fetched_by_the_last_poll_settles_instead_of_expiring():
+    body = {"id": "up-1", "status": "success"}
+    decision = poll(oc.Result(body=body, raw="{}", status=200), run=a_run(created_at=NOW - 1e6))
+    assert decision.report.verdict is ReportVerdict.SETTLED and decision.expiry is None
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        oc.Deferred(3.0),
+        oc.Throttled(30.0, status=429),
+        oc.Unavailable(1.0, status=503),
+        oc.TransportError("timeout"),
+        oc.Result(body={"id": "up-2", "status": "success"}, raw="{}", status=200),
+    ],
+)
+def test_a_last_poll_that_told_nothing_about_the_run_is_retried_not_expired(outcome):
+    decision = poll(outcome, run=a_run(created_at=NOW - MAX_AGE))
+    assert decision.expiry is None and decision.settlement is None
+    assert decision.values_after(ReportVerdict.RUN_MISMATCH)["next_poll_at"] > NOW
+
+
+def test_a_foreign_poll_answer_is_polled_again_after_the_usual_back_off():
+    body = {"id": "up-2", "status": "success"}
+    decision = poll(oc.Result(body=body, raw="{}", status=200))
+    assert decision.report.verdict is ReportVerdict.RUN_MISMATCH
+    assert decision.values_after(ReportVerdict.RUN_MISMATCH) == {
+        "poll_count": 3,
+        **RELEASED,
+        "next_poll_at": NOW + next_poll_delay(3, CAP),
+    }
+
+
+def test_a_late_poll_answer_stops_polling():
+    body = {"id": "up-1", "status": "success"}
+    decision = poll(oc.Result(body=body, raw="{}", status=200), run=a_run(state="expired"))
+    assert decision.report.verdict is ReportVerdict.LATE and decision.expiry is None
+    assert decision.values_after(ReportVerdict.LATE) == {"poll_count": 3, **RELEASED}
 
 
 # --- submissions ----------------------------------------------------------------------------

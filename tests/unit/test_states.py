@@ -71,5 +71,7 @@ def test_stored_strings_stay_the_same():
         "throttled",
         "duplicate",
         "stale",
+        "run_mismatch",
+        "late",
     }
     assert RunKind.ACTION_RUN == "action_run" and ReportVerdict.SETTLED == "settled"
