@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from app.config.settings import Settings
+from app.delivery.ops_events import budget_alarm
 from app.runs.callback_grace import CallbackGrace
 from app.store.engine import Engine, build_engine, write
 from app.store.schema_version import check_current
@@ -39,14 +40,17 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
         engine.dispose()
         raise
     with write(engine) as conn:
-        sync_env_webhooks(conn, settings.forward_urls, settings.forward_secret, time.time())
+        now = time.time()
+        sync_env_webhooks(conn, settings.forward_urls, settings.forward_secret, now)
+        sync_env_webhooks(conn, settings.ops_webhook_urls, settings.ops_webhook_secret, now, "ops")
     budget = RateBudget(
         engine,
         {"get": settings.zapier_get_limit, "run": settings.zapier_run_limit},
         window_seconds=settings.zapier_rate_window_seconds,
     )
     client = UpstreamClient(settings.zapier_api_base, settings.zapier_access_token or "sandbox")
-    gateway = UpstreamGateway(client, budget, engine)
+    alarm = budget_alarm(engine, budget.limits) if settings.ops_webhook_urls else None
+    gateway = UpstreamGateway(client, budget, engine, on_budget_spent=alarm)
     grace = CallbackGrace(engine, settings.callback_grace_seconds)
     return Services(settings, engine, gateway, budget, grace)
 

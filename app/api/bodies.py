@@ -8,7 +8,8 @@ from flask import request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.errors import InvalidInput, NotFound, UnsupportedMediaType, validation_problems
+from app.errors import InvalidInput, UnsupportedMediaType, validation_problems
+from app.schemas.json_types import is_storable
 from app.schemas.loading import json_object, load_value
 
 UNSTORABLE = "Strings must not contain U+0000 or an unpaired UTF-16 surrogate."
@@ -25,17 +26,17 @@ def request_body() -> bytes:
 
 
 def load_body(schema: Schema) -> dict:
+    """The body loaded with `schema`. NUL and lone surrogates are refused by the fields that
+    go to a column (schemas/json_types.py); inside `inputs` or `metadata` they are kept: those
+    are stored and sent as JSON text, where they stay escapes."""
     raw = request_body()
     if raw:  # no body at all is simply not a JSON object (400 below)
         _require_json()
-    value = json_object(raw)
-    if b"\\u" in raw:  # only a \u escape brings NUL or a lone surrogate into valid JSON
-        _refuse_unstorable(value)
-    return load_value(schema, value)
+    return load_value(schema, json_object(raw))
 
 
 def load_query(schema: Schema) -> dict:
-    if any(_unstorable(text) for pair in request.args.items(multi=True) for text in pair):
+    if not all(is_storable(text) for pair in request.args.items(multi=True) for text in pair):
         raise InvalidInput("invalid", UNSTORABLE)
     try:
         return schema.load(request.args.to_dict())
@@ -48,9 +49,11 @@ def load_query(schema: Schema) -> dict:
 
 
 def refuse_unstorable_path() -> None:
-    """A before_request hook: no id holds NUL, and PostgreSQL cannot even compare one."""
-    if any(_unstorable(str(value)) for value in (request.view_args or {}).values()):
-        raise NotFound("not_found", "No such resource.")
+    """A before_request hook: no id holds NUL, and PostgreSQL cannot even compare one: 400,
+    as for a query parameter, naming the path parameter."""
+    for name, value in (request.view_args or {}).items():
+        if not is_storable(str(value)):
+            raise InvalidInput("invalid", UNSTORABLE, parameter=name)
 
 
 def _require_json() -> None:
@@ -58,26 +61,3 @@ def _require_json() -> None:
     major, _, minor = request.mimetype.partition("/")
     if major != "application" or not (minor == "json" or minor.endswith("+json")):
         raise UnsupportedMediaType("unsupported_media_type", "Send the body as application/json.")
-
-
-def _refuse_unstorable(value) -> None:
-    stack = [value]
-    while stack:  # iterative: the body may be nested nearly as deep as the parser allows
-        item = stack.pop()
-        if isinstance(item, str) and _unstorable(item):
-            raise InvalidInput("invalid", UNSTORABLE)
-        if isinstance(item, dict):
-            stack.extend(item.items())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-
-
-def _unstorable(text: str) -> bool:
-    """Text that neither SQLite (UTF-8) nor PostgreSQL (no NUL) can store."""
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False

@@ -10,7 +10,7 @@ from app.api.auth import client_blueprint
 from app.api.bodies import load_body
 from app.api.context import services
 from app.errors import InvalidInput
-from app.runs.public_results import stored_action_result
+from app.runs.public_results import PENDING_RETRY_AFTER_SECONDS, stored_action_result
 from app.runs.trigger import trigger_stored_action
 from app.schemas.relay import RelayStoredActionsRunRequest
 from app.schemas.stored_actions import StoredActionsRunResponse
@@ -44,6 +44,7 @@ def trigger(stored_action_id: str):
 def result(stored_action_id: str, run_id: str):
     body = stored_action_result(services(), stored_action_id, run_id)
     if body is None:
-        return Response(status=202)  # still processing: upstream answers 202, no body
+        # Still processing: upstream answers 202 with no body; the twin adds when to ask again.
+        return Response(status=202, headers={"Retry-After": str(PENDING_RETRY_AFTER_SECONDS)})
     # Upstream's body passed through as stored: a schema dump would drop its unknown fields.
     return jsonify(body)

@@ -7,12 +7,15 @@ from flask import Response, jsonify
 from app.api.auth import client_blueprint
 from app.api.bodies import load_body
 from app.api.context import services
-from app.delivery import targets
+from app.delivery import recovery, targets
+from app.schemas.operator import RecoveredEnvelope, RecoverRequest, RotatedEnvelope
 from app.schemas.relay import WebhookCreate, WebhookEnvelope, WebhookList, WebhookUpdate
 
 bp = client_blueprint("webhooks", __name__, "/v1/webhooks")
 ENVELOPE = WebhookEnvelope()
 LIST = WebhookList()
+RECOVERED = RecoveredEnvelope()
+ROTATED = RotatedEnvelope()
 
 
 @bp.get("")
@@ -43,3 +46,20 @@ def update_webhook(webhook_id: str):
 def delete_webhook(webhook_id: str):
     targets.delete_target(services(), webhook_id)
     return Response(status=204)
+
+
+@bp.post("/<webhook_id>/recover")
+def recover(webhook_id: str):
+    window = load_body(RecoverRequest())
+    until = window.get("until")
+    queued = recovery.recover(
+        services(), webhook_id, window["since"].timestamp(), until.timestamp() if until else None
+    )
+    response = jsonify(RECOVERED.dump({"data": queued}))
+    response.status_code = 202
+    return response
+
+
+@bp.post("/<webhook_id>/rotate-secret")
+def rotate_secret(webhook_id: str):
+    return jsonify(ROTATED.dump({"data": targets.rotate_secret(services(), webhook_id)}))

@@ -78,6 +78,11 @@ class Settings:
     forward_breaker_cooldown_seconds: float = 30.0
     trigger_wait_seconds: float = 2.5
     metrics_token: str | None = None
+    retention_days: float = 30.0  # 0: keep everything forever
+    webhook_disable_after_seconds: float = 432000.0
+    webhook_secret_overlap_seconds: float = 86400.0
+    ops_webhook_urls: tuple[str, ...] = ()
+    ops_webhook_secret: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -156,6 +161,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     check_sandbox_knobs(env)
 
+    ops_urls = tuple(http_url("OPS_WEBHOOK_URLS", u) for u in env_list(env, "OPS_WEBHOOK_URLS"))
+    ops_secret = whsec_secret(env_text(env, "OPS_WEBHOOK_SECRET"), "OPS_WEBHOOK_SECRET")
+    if ops_urls and ops_secret is None:
+        raise ConfigError("OPS_WEBHOOK_SECRET: required with OPS_WEBHOOK_URLS (a whsec_... secret)")
+
     return Settings(
         port=port,
         bind_host=host,
@@ -201,5 +211,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         trigger_wait_seconds=env_number(env, "TRIGGER_WAIT_SECONDS", 2.5, float, 0.1),
         metrics_token=env_text(env, "METRICS_TOKEN"),
+        retention_days=env_number(env, "RETENTION_DAYS", 30.0),
+        webhook_disable_after_seconds=env_number(
+            env, "WEBHOOK_DISABLE_AFTER_SECONDS", 432000.0, float, 1
+        ),
+        webhook_secret_overlap_seconds=env_number(
+            env, "WEBHOOK_SECRET_OVERLAP_SECONDS", 86400.0, float, 0
+        ),
+        ops_webhook_urls=ops_urls,
+        ops_webhook_secret=ops_secret,
         warnings=tuple(warnings),
     )

@@ -15,6 +15,7 @@ from app.delivery.breaker import after_attempt
 from app.delivery.retry_schedule import next_delivery_delay
 from app.delivery.sender import AttemptResult
 from app.delivery.states import DeliveryState
+from app.delivery.target_watch import after_outcome
 from app.observability.event_metrics import observe_delivery
 from app.observability.run_context import bind_run_id
 from app.store import deliveries_repo, target_health_repo, webhooks_repo
@@ -32,38 +33,59 @@ class Finished:
     at: float
 
 
-def signing_secrets(services, batch: list[dict]) -> dict[str, tuple[list[str], str | None]]:
-    """Per delivery id: (secrets, why not), read at send time so a rotation applies."""
+@dataclass(frozen=True)
+class SendPlan:
+    """How to send one delivery: the secrets to sign with, or why it is held or failed."""
+
+    secrets: tuple[str, ...] = ()
+    held: str | None = None  # the target is disabled: wait for it
+    failed: str | None = None  # the target is gone for good
+
+
+def send_plans(services, batch: list[dict]) -> dict[str, SendPlan]:
+    """Per delivery id, read at send time so a rotation or a disable applies at once."""
     ids = [d["webhook_id"] for d in batch if d["webhook_id"] is not None]
     with read(services.engine) as conn:
         hooks = webhooks_repo.get_webhooks(conn, ids)
-    answer = {}
+    now, plans = time.time(), {}
     for delivery in batch:
         if delivery["webhook_id"] is None:
-            answer[delivery["id"]] = ([services.settings.forward_secret], None)
+            plans[delivery["id"]] = SendPlan((services.settings.forward_secret,))
             continue
         hook = hooks.get(delivery["webhook_id"])
         if hook is None:
-            answer[delivery["id"]] = ([], "target deleted")
+            plans[delivery["id"]] = SendPlan(failed="target deleted")
         elif not hook["enabled"]:
-            reason = f"target disabled: {hook['disabled_reason'] or 'by its owner'}"
-            answer[delivery["id"]] = ([], reason)
+            why = f"target disabled: {hook['disabled_reason'] or 'by its owner'}"
+            plans[delivery["id"]] = SendPlan(held=why)
         else:
-            answer[delivery["id"]] = ([hook["secret"]], None)
-    return answer
+            plans[delivery["id"]] = SendPlan(signing_keys(hook, now))
+    return plans
 
 
-def record_not_sent(services, delivery: dict, owner: str, why_not: str) -> None:
+def signing_keys(hook: dict, now: float) -> tuple[str, ...]:
+    """The secret, and the one it replaced while the rotation's overlap lasts."""
+    previous, until = hook.get("previous_secret"), hook.get("previous_secret_until")
+    if previous and until and until > now:
+        return (hook["secret"], previous)
+    return (hook["secret"],)
+
+
+def record_unsent(services, delivery: dict, owner: str, plan: SendPlan) -> None:
+    """A delivery not attempted: held for its disabled target, or failed for a deleted one."""
     with write(services.engine) as conn:
-        deliveries_repo.release_delivery(
-            conn,
-            delivery["id"],
-            owner,
-            time.time(),
-            state=DeliveryState.FAILED,
-            last_error=why_not,
-        )
-    log.warning("delivery %s not sent: %s", delivery["id"], why_not)
+        if plan.held:
+            deliveries_repo.hold(conn, delivery["id"], owner, plan.held)
+        else:
+            deliveries_repo.release_delivery(
+                conn,
+                delivery["id"],
+                owner,
+                time.time(),
+                state=DeliveryState.FAILED,
+                last_error=plan.failed,
+            )
+    log.warning("delivery %s not sent: %s", delivery["id"], plan.held or plan.failed)
 
 
 def next_values(settings, delivery: dict, result: AttemptResult, at: float) -> dict:
@@ -98,12 +120,11 @@ def record_outcomes(services, batch: list[Finished], owner: str) -> dict[str, di
             key = delivery["target_key"]
             if key not in health:
                 health[key] = target_health_repo.locked_health(conn, key)
+            before = health[key]
             health[key] = after_attempt(
-                health[key], result.delivered, result.status, result.error, now, settings.breaker
+                before, result.delivered, result.status, result.error, now, settings.breaker
             )
-            if result.gone and delivery["webhook_id"]:
-                disabled = {"enabled": False, "disabled_reason": "answered 410 Gone"}
-                webhooks_repo.update_webhook(conn, delivery["webhook_id"], disabled, now)
+            after_outcome(conn, settings, delivery, result, values, before, health[key], now)
             written.append((item, values))
         for key, row in health.items():
             target_health_repo.save_health(conn, key, _health_columns(row))

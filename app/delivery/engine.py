@@ -138,14 +138,14 @@ class DeliveryEngine:
         if not batch:
             return
         try:
-            secrets = await self._db(attempts.signing_secrets, self.services, batch)
+            plans = await self._db(attempts.send_plans, self.services, batch)
         except DatabaseError:
             log.exception("could not read the targets' secrets; their leases will lapse")
             return
         loop = asyncio.get_running_loop()
         for delivery in batch:
             self.per_target[delivery["target_key"]] += 1
-            task = loop.create_task(self._deliver(session, delivery, *secrets[delivery["id"]]))
+            task = loop.create_task(self._deliver(session, delivery, plans[delivery["id"]]))
             self.tasks[task] = delivery
             task.add_done_callback(self._finished)
 
@@ -157,12 +157,11 @@ class DeliveryEngine:
             del self.per_target[key]
         self.slot_freed.set()  # the dispatcher may claim again
 
-    async def _deliver(self, session, delivery: dict, secrets: list[str], why_not) -> None:
+    async def _deliver(self, session, delivery: dict, plan: attempts.SendPlan) -> None:
         bind_run_id(delivery["run_id"] or delivery["event_id"])
         try:
-            if why_not is not None:
-                not_sent = attempts.record_not_sent
-                await self._db(not_sent, self.services, delivery, self.owner, why_not)
+            if not plan.secrets:
+                await self._db(attempts.record_unsent, self.services, delivery, self.owner, plan)
                 return
             # The attempt ends before the lease does, so no other worker can send it meanwhile.
             deadline = min(
@@ -173,7 +172,7 @@ class DeliveryEngine:
             result = await send_attempt(
                 session,
                 delivery["target_url"],
-                secrets,
+                list(plan.secrets),
                 delivery["event_id"],
                 delivery["body"],
                 max(deadline, 0.1),

@@ -67,7 +67,7 @@ def create_deliveries(
     event_id = f"msg_{uuid.uuid4().hex}"
     targets = [
         (target["id"], target["url"])
-        for target in webhooks_repo.list_webhooks(conn, enabled_only=True)
+        for target in webhooks_repo.event_targets(conn)
         if matches(target, run, statuses)
     ]
     if run["callback_url"]:

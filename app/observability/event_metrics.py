@@ -61,8 +61,14 @@ ATTEMPTS = Counter(
     ["status"],
     registry=None,
 )
+PURGED = Counter(
+    "relay_purged_rows",
+    "Rows deleted by retention (RETENTION_DAYS), by table.",
+    ["table"],
+    registry=None,
+)
 HISTOGRAMS = (CALLBACK_LATENESS, DELIVERY_LATENCY, UPSTREAM_REQUEST)
-COUNTERS = (SETTLED, CALLBACKS, UPSTREAM_CALLS, ATTEMPTS)
+COUNTERS = (SETTLED, CALLBACKS, UPSTREAM_CALLS, ATTEMPTS, PURGED)
 
 
 def observe_callback(run: dict, verdict: str, received_at: float) -> None:
@@ -88,9 +94,14 @@ def observe_upstream(operation: str, outcome) -> None:
     _count(UPSTREAM_CALLS.labels(operation, outcome.kind))
 
 
-def _count(child) -> None:
+def observe_purged(rows_by_table) -> None:
+    for table, rows in sorted(rows_by_table.items()):
+        _count(PURGED.labels(str(table)), rows)
+
+
+def _count(child, amount: float = 1) -> None:
     try:
-        child.inc()
+        child.inc(amount)
     except OSError:
         log.warning("could not record a metric in %s", multiproc_dir(), exc_info=True)
 
@@ -152,14 +163,15 @@ def _alive(pid: int) -> bool:
 
 
 def start_worker_metrics(port: int, host: str = "127.0.0.1") -> None:
-    """The worker's own /metrics (WORKER_METRICS_PORT): its histograms, from this process only."""
+    """The worker's own /metrics (WORKER_METRICS_PORT): its counters and histograms, from this
+    process only (forward attempts and retention's purges are counted in the worker)."""
     path = multiproc_dir()
     if path:  # the worker may start before gunicorn has made the dir
         Path(path).mkdir(parents=True, exist_ok=True)
     if not port:
         return
     registry = CollectorRegistry()
-    for histogram in HISTOGRAMS:
-        registry.register(histogram)
+    for metric in (*HISTOGRAMS, *COUNTERS):
+        registry.register(metric)
     start_http_server(port, addr=host, registry=registry)
     log.info("worker metrics at http://%s:%d/metrics", host, port)

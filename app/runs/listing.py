@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-
 from app.errors import InvalidInput, NotFound
 from app.runs.timeline import run_detail
+from app.schemas.cursors import decode_cursor, encode_cursor
 from app.store import runs_repo
 from app.store.engine import read
 
@@ -39,15 +38,3 @@ def runs_page(services, query: dict) -> dict:
         )
     page = rows[:limit]
     return {"data": page, "next_cursor": encode_cursor(page[-1]) if len(rows) > limit else None}
-
-
-def encode_cursor(run: dict) -> str:
-    return base64.urlsafe_b64encode(f"{run['created_at']!r}|{run['id']}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[float, str] | None:
-    try:
-        created, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return float(created), run_id
-    except (ValueError, UnicodeDecodeError):
-        return None

@@ -15,6 +15,9 @@ FINAL_WITHOUT_RESULT = {
     RunState.EXPIRED.value: "Run expired",
 }
 WAITING = {"type": "run", "status": "waiting", "results": [], "errors": []}
+# The Retry-After of a pending result: results come by callback, often within a second, and
+# answering from the store costs little. A client that must not poll takes a forward instead.
+PENDING_RETRY_AFTER_SECONDS = 1
 
 
 def stored_action_result(services, stored_action_id: str, run_id: str) -> dict | None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
-from app.delivery.breaker import pause_reason
-from app.delivery.states import DeliveryState
+from app.delivery.listing import views_of
 from app.runs.settle import result_view
-from app.store import deliveries_repo, runs_repo, target_health_repo, upstream_calls_repo
+from app.store import deliveries_repo, runs_repo, upstream_calls_repo
 
 
 def run_detail(conn, run: dict) -> dict:
@@ -18,31 +16,13 @@ def run_detail(conn, run: dict) -> dict:
     calls = upstream_calls_repo.calls_of(conn, run["id"])
     deliveries = deliveries_repo.deliveries_of(conn, run["id"])
     attempts = deliveries_repo.attempts_of(conn, [d["id"] for d in deliveries])
-    health = target_health_repo.health_of_many(conn, [d["target_key"] for d in deliveries])
     result = json.loads(run["result_json"]) if run["result_json"] else None
     return {
         **run,
         "callback_count": len(callbacks),
         "result": result_view(run, result),
-        "deliveries": [_delivery(d, attempts, health.get(d["target_key"])) for d in deliveries],
+        "deliveries": views_of(conn, deliveries),
         "timeline": _timeline(run, callbacks, calls, deliveries, attempts),
-    }
-
-
-def _delivery(delivery: dict, attempts: list[dict], health: dict | None) -> dict:
-    pending = delivery["state"] == DeliveryState.PENDING
-    # A pending delivery whose target's breaker is open waits for the target, not its turn.
-    paused = pause_reason(health, time.time()) if pending else None
-    next_attempt = delivery["next_attempt_at"] if pending else None
-    if paused and next_attempt is not None:
-        next_attempt = max(next_attempt, health["paused_until"])
-    return {
-        **delivery,
-        "state": "paused" if paused else delivery["state"],
-        "paused_reason": paused,
-        # Only a pending delivery has a next attempt; the column outlives the last one.
-        "next_attempt_at": next_attempt,
-        "attempts": [a for a in attempts if a["delivery_id"] == delivery["id"]],
     }
 
 

@@ -47,7 +47,8 @@ def trigger_stored_action(
     upstream_data = {"inputs": data["inputs"]}
     if "page" in data:
         upstream_data["page"] = data["page"]
-    run = trigger_run(services, RunKind.STORED_ACTION, fields, upstream_data, idem)
+    key_pointer = "/data/idempotency_id" if data.get("idempotency_id") is not None else None
+    run = trigger_run(services, RunKind.STORED_ACTION, fields, upstream_data, idem, key_pointer)
     return raise_if_refused(run)
 
 
@@ -66,11 +67,19 @@ def trigger_action_run(services, data: dict, idempotency_key: str | None) -> dic
 
 
 @run_log_scope
-def trigger_run(services, kind: RunKind, fields: dict, request_data: dict, idem: str) -> dict:
+def trigger_run(
+    services,
+    kind: RunKind,
+    fields: dict,
+    request_data: dict,
+    idem: str,
+    key_pointer: str | None = None,
+) -> dict:
     """Store the run (or find its twin by idempotency key), try to submit it, return it.
 
     `fields` are the run's own columns (stored_action_id or action/authentication, callback_url,
     metadata); `request_data` is what goes upstream less callback_url and idempotency_id.
+    `key_pointer` is where the idempotency key came from when it was in the body.
     """
     settings = services.settings
     if fields.get("callback_url"):
@@ -116,7 +125,7 @@ def trigger_run(services, kind: RunKind, fields: dict, request_data: dict, idem:
         if not inserted:
             existing = runs_repo.find_by_idempotency(conn, kind, idem)
     if not inserted:
-        return _same_request_or_conflict(existing, fields)
+        return _same_request_or_conflict(existing, row, key_pointer)
     bind_run_id(row["id"])
     # The client waits at most TRIGGER_WAIT_SECONDS for upstream; past that the run is queued
     # and the worker submits it with the same idempotency_id (a 202 either way).
@@ -131,11 +140,30 @@ def trigger_run(services, kind: RunKind, fields: dict, request_data: dict, idem:
         return row
 
 
-def _same_request_or_conflict(existing: dict, fields: dict) -> dict:
+def _same_request_or_conflict(existing: dict, row: dict, key_pointer: str | None) -> dict:
+    """The stored twin when this is a repeat of its request; a key reused for another request
+    is a 409, as payment APIs answer, rather than the first run under the wrong body."""
     for key in ("stored_action_id", "action"):
-        if fields.get(key) != existing[key]:
+        if row[key] != existing[key]:
             raise Conflict(
                 "idempotency_conflict",
                 f"this idempotency key was already used for another run ({existing['id']})",
             )
+    if _request_of(row) != _request_of(existing):
+        raise Conflict(
+            "idempotency_conflict",
+            f"this idempotency key was already used with a different request body (run "
+            f"{existing['id']}): repeat that exact request to get its run, or use a new key",
+            pointer=key_pointer,
+        )
     return existing
+
+
+def _request_of(run: dict) -> tuple:
+    # Compared as JSON values, not text: key order and spacing do not make a new request.
+    return (
+        json.loads(run["request_json"]),
+        json.loads(run["metadata_json"] or "{}"),
+        run["callback_url"],
+        run["authentication"],
+    )

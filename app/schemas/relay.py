@@ -7,6 +7,8 @@ import json
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate
 
 from app.schemas.action_runs import RunActionRequestData
+from app.schemas.cursors import cursor_field
+from app.schemas.json_types import StrictBool, storable, stored_text
 from app.schemas.stored_actions import StoredActionsRunRequestInput
 from app.schemas.timestamps import Timestamp
 
@@ -34,9 +36,20 @@ def metadata_field() -> fields.Dict:
     )
 
 
+def callback_url_field() -> fields.Url:
+    """`data.callback_url`: the run's own forward target, kept in a column."""
+    return fields.Url(
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=[validate.Length(max=2048), storable],
+        metadata={"format": "uri"},
+    )
+
+
 class RelayStoredActionsRunRequestInput(StoredActionsRunRequestInput):
     """The upstream run request plus `metadata`, echoed in every forward of the run."""
 
+    callback_url = callback_url_field()
     metadata = metadata_field()
 
 
@@ -48,14 +61,9 @@ class RelayRunActionRequestData(RunActionRequestData):
     """The v2 run request plus the relay's `callback_url` (a forward target) and `metadata`."""
 
     # The store keeps both in 255-character columns.
-    action = fields.Str(required=True, validate=validate.Length(min=1, max=255))
-    authentication = fields.Str(required=True, allow_none=True, validate=validate.Length(max=255))
-    callback_url = fields.Url(
-        require_tld=False,
-        schemes={"http", "https"},
-        validate=validate.Length(max=2048),
-        metadata={"format": "uri"},
-    )
+    action = stored_text(required=True, validate=validate.Length(min=1, max=255))
+    authentication = stored_text(required=True, allow_none=True, validate=validate.Length(max=255))
+    callback_url = callback_url_field()
     metadata = metadata_field()
 
 
@@ -135,32 +143,56 @@ class RunPage(Schema):
 
 class RunsQuery(Strict):
     status = fields.Str(validate=validate.OneOf(RUN_STATES))
-    stored_action_id = fields.Str(validate=validate.Length(max=64))
-    created_after = fields.AwareDateTime(default_timezone=None)
-    cursor = fields.Str(validate=validate.Length(max=200))
+    stored_action_id = stored_text(validate=validate.Length(max=64))
+    created_after = fields.AwareDateTime(
+        default_timezone=None,
+        metadata={"description": "ISO 8601 with an offset, e.g. 2026-11-22T10:00:00Z."},
+    )
+    cursor = cursor_field()
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-# Stored in a 128-character column: "whsec_" and at most 122 more.
-WHSEC_FORMAT = r"^whsec_[A-Za-z0-9+/=]{16,122}$"
+# Standard Webhooks' form: "whsec_" and the key in standard, padded base64: 16 to 120
+# characters (12 to 90 bytes), within the 128-character column.
+WHSEC_FORMAT = (
+    r"^whsec_(?:[A-Za-z0-9+/]{4}){3,29}"
+    r"(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$"
+)
+WHSEC_HINT = (
+    'Expected "whsec_" and then the key in standard base64 (A-Z, a-z, 0-9, "+", "/", padded '
+    'with "=" to a multiple of 4 characters), 16 to 120 characters long: 12 to 90 bytes. '
+    "Leave secret out to have one generated."
+)
+
+
+def _secret() -> fields.Str:
+    return fields.Str(validate=validate.Regexp(WHSEC_FORMAT, error=WHSEC_HINT))
+
+
+def _url(**kwargs) -> fields.Url:
+    return fields.Url(
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=storable,
+        metadata={"format": "uri"},
+        **kwargs,
+    )
 
 
 class WebhookCreate(Strict):
-    url = fields.Url(
-        required=True, require_tld=False, schemes={"http", "https"}, metadata={"format": "uri"}
-    )
-    secret = fields.Str(validate=validate.Regexp(WHSEC_FORMAT))
+    url = _url(required=True)
+    secret = _secret()
     stored_action_ids = fields.List(fields.Str(validate=validate.Length(max=64)), load_default=list)
     statuses = fields.List(fields.Str(validate=validate.OneOf(FORWARD_STATUSES)), load_default=list)
-    enabled = fields.Bool(load_default=True)
+    enabled = StrictBool(load_default=True)
 
 
 class WebhookUpdate(Strict):
-    url = fields.Url(require_tld=False, schemes={"http", "https"}, metadata={"format": "uri"})
-    secret = fields.Str(validate=validate.Regexp(WHSEC_FORMAT))
+    url = _url()
+    secret = _secret()
     stored_action_ids = fields.List(fields.Str(validate=validate.Length(max=64)))
     statuses = fields.List(fields.Str(validate=validate.OneOf(FORWARD_STATUSES)))
-    enabled = fields.Bool()
+    enabled = StrictBool()
 
 
 class Webhook(Schema):
@@ -170,9 +202,13 @@ class Webhook(Schema):
     stored_action_ids = fields.List(fields.Str())
     statuses = fields.List(fields.Str())
     enabled = fields.Bool()
-    origin = fields.Str(validate=validate.OneOf(("env", "api")))
+    origin = fields.Str(
+        validate=validate.OneOf(("env", "api", "ops")),
+        metadata={"description": "env: FORWARD_URLS; ops: OPS_WEBHOOK_URLS; api: made here."},
+    )
     disabled_reason = fields.Str(allow_none=True)
     created_at = Timestamp()
+    health = fields.Nested("WebhookHealth")
 
 
 class WebhookList(Schema):

@@ -71,7 +71,8 @@ class StoredActionsRunRequestInput(Schema):
         metadata={"format": "uri"},
     )
     idempotency_id = fields.UUID()
-    inputs = fields.Raw(load_default=dict, metadata={"default": {}})
+    # No type in the contract: any JSON value, null included, is passed on as it came.
+    inputs = fields.Raw(load_default=dict, allow_none=True, metadata={"default": {}})
     page = fields.Str()
 
 

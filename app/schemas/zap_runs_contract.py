@@ -44,7 +44,8 @@ ZAP_RUN_STATUSES = (
 # A run in one of these has ended (it has an end_time); the others may still change.
 FINISHED_STATUSES = ("error", "error_handled", "halted", "filtered", "skipped", "success")
 DEFAULT_LIMIT = 10
-# Not in the contract: the sandbox (and the relay) answer a larger limit as this one.
+# Not in the contract: the sandbox answers a larger limit as this one; the relay's own
+# GET /v1/zap-runs refuses it (schemas/zap_watches.py).
 MAX_LIMIT = 100
 SEARCH_MAX_LENGTH = 150
 _INT64 = validate.Range(min=-(2**63), max=2**63 - 1, error="Must be a 64-bit integer.")

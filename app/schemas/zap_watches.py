@@ -4,44 +4,69 @@ import json
 
 from marshmallow import Schema, fields, pre_dump, validate
 
+from app.schemas.json_types import JsonInt, StrictBool, UuidText, stored_text
 from app.schemas.relay import Strict
 from app.schemas.timestamps import Timestamp
 from app.schemas.zap_runs_contract import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
     SEARCH_MAX_LENGTH,
     ZAP_RUN_STATUSES,
     BaseMeta,
     Links,
+    StatusList,
     UtcDateTime,
     ZapRun,
+    ZapRunsQuery,
 )
 
 _STATUS = fields.Str(validate=validate.OneOf(ZAP_RUN_STATUSES))
-_ZAP_ID = fields.Int(strict=True, validate=validate.Range(min=1, max=2**63 - 1), allow_none=True)
+_ZAP_ID = JsonInt(validate=validate.Range(min=1, max=2**63 - 1), allow_none=True)
+_WEBHOOK_IDS = {
+    "validate": validate.Length(max=50),
+    "metadata": {"description": "Ids of existing webhooks; an unknown one answers 404."},
+}
+
+
+def _search():
+    return stored_text(allow_none=True, validate=validate.Length(min=1, max=SEARCH_MAX_LENGTH))
 
 
 class ZapWatchCreate(Strict):
     zap_id = _ZAP_ID
     statuses = fields.List(_STATUS, load_default=list, validate=validate.Length(max=11))
-    search = fields.Str(allow_none=True, validate=validate.Length(min=1, max=SEARCH_MAX_LENGTH))
-    webhook_ids = fields.List(
-        fields.Str(validate=validate.Length(max=36)),
-        load_default=list,
-        validate=validate.Length(max=50),
-    )
+    search = _search()
+    webhook_ids = fields.List(UuidText(), load_default=list, **_WEBHOOK_IDS)
     from_date = UtcDateTime(
         metadata={"description": "Backfill from here; default: runs from the watch's creation."}
     )
-    enabled = fields.Bool(load_default=True)
+    enabled = StrictBool(load_default=True)
 
 
 class ZapWatchUpdate(Strict):
     zap_id = _ZAP_ID
     statuses = fields.List(_STATUS, validate=validate.Length(max=11))
-    search = fields.Str(allow_none=True, validate=validate.Length(min=1, max=SEARCH_MAX_LENGTH))
-    webhook_ids = fields.List(
-        fields.Str(validate=validate.Length(max=36)), validate=validate.Length(max=50)
+    search = _search()
+    webhook_ids = fields.List(UuidText(), **_WEBHOOK_IDS)
+    enabled = StrictBool()
+
+
+class StoredZapRunsQuery(ZapRunsQuery):
+    """GET /v1/zap-runs: the seed's query, but a limit outside 1-100 is refused, naming the
+    parameter, as on /v1/runs (the contract sets no cap; the sandbox lowers a larger one)."""
+
+    limit = fields.Int(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    search = stored_text(validate=validate.Length(max=SEARCH_MAX_LENGTH))
+    statuses = StatusList(
+        metadata={
+            "description": "Comma-separated status names.",
+            "type": "array",
+            "items": {"type": "string", "enum": list(ZAP_RUN_STATUSES)},
+            "minItems": 1,
+            # How the document sends it (see api/openapi/document.py): "error,success".
+            "parameter": {"style": "form", "explode": False},
+        }
     )
-    enabled = fields.Bool()
 
 
 class ZapWatch(Schema):

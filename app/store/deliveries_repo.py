@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, insert, not_, select, update
+from sqlalchemy import and_, case, exists, func, insert, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery.states import DeliveryState
@@ -146,3 +146,89 @@ def requeue_run_deliveries(conn, run_id: str, now: float) -> int:
 
 # What a redelivery writes; next_attempt_at is "now" as the database sees the release.
 _REQUEUE = {"state": DeliveryState.PENDING.value, "attempts": 0, "last_error": None}
+
+
+def hold(conn, delivery_id: str, owner: str, why: str) -> bool:
+    """Its target is disabled: the delivery waits, unattempted, until the target is enabled."""
+    held = and_(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+    values = {"state": DeliveryState.HELD.value, "last_error": why}
+    stmt = update(deliveries).where(held).values(lease_until=None, lease_owner=None, **values)
+    return conn.execute(stmt).rowcount == 1
+
+
+def release_held(conn, webhook_id: str) -> int:
+    """The target is enabled again: its held deliveries are due, oldest first."""
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.webhook_id == webhook_id, deliveries.c.state == DeliveryState.HELD)
+        .values(
+            state=DeliveryState.PENDING.value,
+            next_attempt_at=deliveries.c.created_at,
+            last_error=None,
+        )
+    )
+    count = conn.execute(stmt).rowcount
+    if count:
+        notify_work(conn)
+    return count
+
+
+def get_delivery(conn, delivery_id: str) -> dict | None:
+    row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def requeue_delivery(conn, delivery_id: str, now: float) -> bool:
+    """One delivery again (same webhook-id); behind its attempt if one is in flight."""
+    in_flight = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
+    this = deliveries.c.id == delivery_id
+    flagged = conn.execute(
+        update(deliveries).where(this, in_flight).values(requeue_requested=True)
+    ).rowcount
+    reset = conn.execute(
+        update(deliveries).where(this, not_(in_flight)).values(**_REQUEUE, next_attempt_at=now)
+    ).rowcount
+    notify_work(conn)
+    return flagged + reset == 1
+
+
+def recover_failed(
+    conn, webhook_id: str, since: float, until: float, now: float, limit: int
+) -> tuple[int, bool]:
+    """Failed deliveries of one target created in [since, until) due again, oldest first, at
+    most `limit`; (how many, whether more were left). Pending ones are not touched, so a
+    repeat while they are queued adds nothing."""
+    failed = and_(
+        deliveries.c.webhook_id == webhook_id,
+        deliveries.c.state == DeliveryState.FAILED,
+        deliveries.c.created_at >= since,
+        deliveries.c.created_at < until,
+    )
+    pick = (
+        select(deliveries.c.id)
+        .where(failed)
+        .order_by(deliveries.c.created_at, deliveries.c.id)
+        .limit(limit + 1)
+    )
+    ids = list(conn.execute(pick).scalars())
+    chosen = ids[:limit]
+    if chosen:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(chosen), deliveries.c.state == DeliveryState.FAILED)
+            .values(**_REQUEUE, next_attempt_at=deliveries.c.created_at)
+        )
+        notify_work(conn)
+    return len(chosen), len(ids) > limit
+
+
+def attempt_counts(conn, webhook_id: str, since: float) -> tuple[int, int]:
+    """(attempts, 2xx answers) of one target's deliveries since `since`."""
+    ok = case((delivery_attempts.c.status.between(200, 299), 1), else_=0)
+    stmt = (
+        select(func.count(), func.coalesce(func.sum(ok), 0))
+        .select_from(delivery_attempts.join(deliveries))
+        .where(deliveries.c.webhook_id == webhook_id, delivery_attempts.c.attempted_at >= since)
+    )
+    tried, succeeded = conn.execute(stmt).one()
+    return int(tried), int(succeeded)

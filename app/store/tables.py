@@ -90,17 +90,21 @@ webhooks = Table(
     Column("stored_action_ids_json", Text, nullable=False, default="[]"),
     Column("statuses_json", Text, nullable=False, default="[]"),
     Column("enabled", Boolean, nullable=False, default=True),
-    Column("origin", String(8), nullable=False),  # env | api
+    Column("origin", String(8), nullable=False),  # env | api | ops
     Column("disabled_reason", Text),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # After a rotation the old secret signs too, until this time (the overlap window).
+    Column("previous_secret", String(128)),
+    Column("previous_secret_until", Float),
 )
 
 deliveries = Table(
     "deliveries",
     metadata,
     Column("id", String(36), primary_key=True),
-    # Exactly one subject: a relay run, or a Zap run's status change seen by a watch.
+    # At most one subject: a relay run, or a Zap run's status change seen by a watch; an
+    # operational event (OPS_WEBHOOK_URLS) has neither.
     Column("run_id", String(36), ForeignKey("runs.id"), nullable=True, index=True),
     Column("zap_event_id", String(36), ForeignKey("zap_run_events.id"), nullable=True, index=True),
     Column("webhook_id", String(36)),  # null for the run's own callback_url
@@ -124,8 +128,12 @@ deliveries = Table(
     Column("requeue_requested", Boolean, nullable=False, default=False),
     UniqueConstraint("run_id", "target_key", "event_type", name="uq_delivery_run_target"),
     UniqueConstraint("zap_event_id", "target_key", name="uq_delivery_zap_event_target"),
+    # One event reaches one target once, whatever its subject (operational events have none).
+    UniqueConstraint("event_id", "target_key", name="uq_delivery_event_target"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at)
+Index("ix_deliveries_webhook", deliveries.c.webhook_id, deliveries.c.created_at)
+Index("ix_deliveries_created", deliveries.c.created_at, deliveries.c.id)
 
 # Per target (a delivery's target_key): the circuit breaker and the health the API shows.
 target_health = Table(

@@ -30,3 +30,11 @@ def health_of_many(conn, keys: list[str]) -> dict[str, dict]:
         return {}
     stmt = select(target_health).where(target_health.c.target_key.in_(sorted(set(keys))))
     return {row["target_key"]: dict(row) for row in conn.execute(stmt).mappings()}
+
+
+def reset(conn, key: str) -> None:
+    """A target enabled again by hand starts with a closed breaker and no failure streak."""
+    stmt = update(target_health).where(target_health.c.target_key == key)
+    conn.execute(
+        stmt.values(consecutive_failures=0, pauses=0, paused_until=None, failing_since=None)
+    )

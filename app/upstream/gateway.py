@@ -9,7 +9,7 @@ from collections.abc import Callable
 from app.observability.event_metrics import observe_upstream
 from app.store import upstream_calls_repo
 from app.store.engine import DatabaseError, Engine, write
-from app.upstream.budget import RateBudget
+from app.upstream.budget import Admission, RateBudget
 from app.upstream.client import UpstreamClient
 from app.upstream.outcomes import (
     Deferred,
@@ -27,10 +27,19 @@ GET_BUCKET = "get"
 class UpstreamGateway:
     """Never sleeps: a refused budget comes back as Deferred(wait) and the caller reschedules."""
 
-    def __init__(self, client: UpstreamClient, budget: RateBudget, engine: Engine):
+    def __init__(
+        self,
+        client: UpstreamClient,
+        budget: RateBudget,
+        engine: Engine,
+        on_budget_spent: Callable[[str, Admission], None] | None = None,
+    ):
         self.client = client
         self.budget = budget
         self.engine = engine
+        # Told once per bucket and window when work had to wait for the budget.
+        self.on_budget_spent = on_budget_spent
+        self._told: set[tuple[str, float]] = set()
 
     def run_stored_action(
         self, run_id: str, stored_action_id: str, data: dict, deadline: float | None = None
@@ -78,9 +87,10 @@ class UpstreamGateway:
     def _call(
         self, run_id: str, operation: str, bucket: str, send: Callable[[], UpstreamOutcome]
     ) -> UpstreamOutcome:
-        wait = self.budget.try_acquire(bucket)
-        if wait > 0:
-            return Deferred(wait)
+        admission = self.budget.acquire(bucket)
+        if not admission.granted:
+            self._tell_budget_spent(bucket, admission)
+            return Deferred(admission.wait)
         started_at = time.time()
         outcome = send()
         observe_upstream(operation, outcome)
@@ -91,6 +101,16 @@ class UpstreamGateway:
             # whose Accepted were lost here would be submitted again.
             log.exception("could not record upstream call %s for run %s", operation, run_id)
         return outcome
+
+    def _tell_budget_spent(self, bucket: str, admission: Admission) -> None:
+        window = (bucket, admission.window_end)
+        if self.on_budget_spent is None or window in self._told:
+            return
+        self._told = {w for w in self._told if w[1] >= admission.window_start} | {window}
+        try:
+            self.on_budget_spent(bucket, admission)
+        except DatabaseError:
+            log.exception("could not announce the spent %s budget", bucket)
 
     def _account(
         self,

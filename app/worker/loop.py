@@ -1,5 +1,6 @@
-"""The worker process and its lanes: upstream threads (submit, poll, watch) and the delivery
-engine, so a hung upstream cannot delay forwards and a dead subscriber cannot delay polls."""
+"""The worker process and its lanes: upstream threads (submit, poll, watch), the delivery
+engine, and maintenance (retention), so a hung upstream cannot delay forwards, a dead subscriber
+cannot delay polls, and a purge delays neither."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.delivery.engine import DeliveryEngine
 from app.store import due_work_repo
 from app.store.engine import DatabaseError, read
 from app.store.wakeup import Wakeup, start_listener
+from app.worker.maintenance import MaintenanceLane
 from app.worker.tasks import poll_one, submit_one, watch_one
 
 log = logging.getLogger(__name__)
@@ -82,11 +84,16 @@ class Worker:
             for i in range(settings.worker_threads)
         ]
         threads.append(threading.Thread(target=engine.run, name="deliveries"))
+        maintenance = MaintenanceLane(self.services, self.stop)
+        if maintenance.enabled:
+            threads.append(threading.Thread(target=maintenance.run, name="maintenance"))
         log.info(
-            "worker %s started: %d upstream threads, up to %d forwards in flight (%s mode)",
+            "worker %s started: %d upstream threads, up to %d forwards in flight, retention %s"
+            " (%s mode)",
             self.name,
             settings.worker_threads,
             settings.forward_max_in_flight,
+            f"{settings.retention_days:g} days" if maintenance.enabled else "off",
             settings.mode,
         )
         self.listener = start_listener(

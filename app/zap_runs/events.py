@@ -23,7 +23,7 @@ def watch_targets(conn, watch: dict) -> list[tuple[str, str]]:
     relay runs, so a filtered subscription never receives Zap run events unless named.
     """
     named = json.loads(watch["webhook_ids_json"] or "[]")
-    hooks = webhooks_repo.list_webhooks(conn, enabled_only=True)
+    hooks = webhooks_repo.event_targets(conn)
     if named:
         return [(hook["id"], hook["url"]) for hook in hooks if hook["id"] in named]
     return [

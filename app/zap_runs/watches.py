@@ -7,7 +7,7 @@ import time
 import uuid
 from urllib.parse import urlencode
 
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.schemas.timestamps import iso
 from app.store import webhooks_repo, zap_repo
 from app.store.engine import read, write
@@ -81,10 +81,12 @@ def _found(row: dict | None) -> dict:
 
 
 def _check_webhooks(conn, webhook_ids: list[str]) -> None:
+    """Each id is a UUID (the schema says so); one that names no webhook is a 404, as JSON:API
+    answers a reference to a missing resource."""
     for index, webhook_id in enumerate(webhook_ids):
         if webhooks_repo.get_webhook(conn, webhook_id) is None:
-            raise InvalidInput(
-                "invalid", f"No webhook {webhook_id!r}.", pointer=f"/webhook_ids/{index}"
+            raise NotFound(
+                "not_found", f"No webhook {webhook_id!r}.", pointer=f"/webhook_ids/{index}"
             )
 
 

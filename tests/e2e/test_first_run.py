@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 
 import pytest
 import requests
@@ -33,13 +34,21 @@ def start(tmp_path):
         env = shell_env(tmp_path, PORT=port, CALLBACK_GRACE_SECONDS=60, **settings)
         terminal = Terminal(relay("run"), env, tmp_path, name)
         started.append(terminal)
-        base = terminal.wait_for(BANNER, 90).group(1)
+        base = f"http://127.0.0.1:{port}"
+        _wait(lambda: _answers(f"{base}/healthz") or terminal.proc.poll() is not None, 90)
         terminal.wait_for(r"worker \S+ started", 60)  # as a person sees it: all of it up
         return terminal, base
 
     yield _start
     for terminal in started:
         terminal.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
 
 
 def _trigger(base: str) -> str:
@@ -77,8 +86,8 @@ def _non_loopback_address() -> str | None:
 def test_sandbox_mode_listens_on_loopback_only(start):
     terminal, base = start()
     port = int(base.rsplit(":", 1)[1])
-    assert base == f"http://127.0.0.1:{port}"
     assert f"Listening at: http://127.0.0.1:{port}" in terminal.output()
+    assert re.search(BANNER, terminal.output()).group(1) == base
     other = _non_loopback_address()
     if other:
         with pytest.raises(OSError):
@@ -144,8 +153,6 @@ def test_fault_knobs_start_from_the_environment_at_every_start(start):
 
 
 def _wait(condition, timeout: float = 30) -> None:
-    import time
-
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met"

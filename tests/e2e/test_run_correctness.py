@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.conftest import API_KEY
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +25,11 @@ def _detail(relay, run_id: str) -> dict:
     )
     answer.raise_for_status()
     return answer.json()["data"]
+
+
+def _polls(relay, run_id: str) -> list[dict]:
+    timeline = _detail(relay, run_id)["timeline"]
+    return [e["detail"] for e in timeline if e["event"] == "get_stored_action_run"]
 
 
 def _warm_up(relay, receiver) -> None:
@@ -44,11 +50,11 @@ def test_a_poll_answer_naming_another_run_is_refused_and_polled_again(
     _warm_up(relay, receiver)
     sandbox.knobs(callback_drop=1.0, poll_foreign_id=1.0)
     run_id = relay.trigger()
-    time.sleep(4)  # a few polls, each answered with another run's id
+    # A few polls, each answered with another run's id.
+    polls = wait_for(lambda: len(_polls(relay, run_id)) >= 3 and _polls(relay, run_id), 30)
+    assert all(p["outcome"] == "run_mismatch" for p in polls), polls
     detail = _detail(relay, run_id)
     assert detail["state"] == "submitted" and detail["result"] is None
-    polls = [e["detail"] for e in detail["timeline"] if e["event"] == "get_stored_action_run"]
-    assert polls and all(p["outcome"] == "run_mismatch" for p in polls), polls
     assert _events(receiver, run_id) == []
 
     sandbox.knobs(poll_foreign_id=0.0)
@@ -80,11 +86,11 @@ def test_a_result_ready_just_before_max_age_is_fetched_by_a_last_poll(
 def test_a_callback_after_expiry_is_forwarded_once_as_a_late_result(
     relay_factory, sandbox, receiver
 ):
-    # Expired after the poll at 2 s (still running); the callback comes at 4 s, twice.
+    # Expired after the poll at 2 s (still running); the callback comes at 6 s, twice.
     relay = relay_factory(RUN_MAX_AGE_SECONDS="2")
     sandbox.knobs(run_seconds=0.1)
     _warm_up(relay, receiver)
-    sandbox.knobs(run_seconds=3.0, callback_delay_seconds=1.0, callback_duplicate=1.0)
+    sandbox.knobs(run_seconds=5.0, callback_delay_seconds=1.0, callback_duplicate=1.0)
     run_id = relay.trigger()
     assert receiver.wait_for(lambda got: len([r for r in got if _is(r, run_id)]) >= 2, 20)
     time.sleep(1.5)  # the duplicate callback forwards nothing more

@@ -5,11 +5,15 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from app.api.openapi.operator_paths import OPERATOR_COMPONENTS, operator_paths
 from app.api.openapi.parts import (
     BODY_ERRORS,
+    IDEMPOTENCY_KEY,
+    PENDING,
     REFUSALS,
     UUID_PARAM,
     json_ref,
+    parameter_metadata,
     path_params,
     responses,
 )
@@ -42,7 +46,7 @@ def _paths() -> dict:
         "/actions/v1/stored-actions/{stored_action_id}/run": {
             "post": {
                 "operationId": "createStoredActionRun",
-                "parameters": path_params("stored_action_id", fmt=UUID_PARAM),
+                "parameters": [*path_params("stored_action_id", fmt=UUID_PARAM), IDEMPOTENCY_KEY],
                 "requestBody": {"required": True, **json_ref("RelayStoredActionsRunRequest")},
                 "responses": responses(
                     {"202": {"description": "Accepted", **json_ref("StoredActionsRunResponse")}},
@@ -58,7 +62,7 @@ def _paths() -> dict:
                 "responses": responses(
                     {
                         "200": {"description": "Result", **json_ref("StoredActionResult")},
-                        "202": {"description": "Still processing"},
+                        "202": PENDING,
                     },
                     *REFUSALS,
                 ),
@@ -67,6 +71,7 @@ def _paths() -> dict:
         "/v2/action-runs": {
             "post": {
                 "operationId": "createActionRun",
+                "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": {"required": True, **json_ref("RelayRunActionRequest")},
                 "responses": responses(
                     {"200": {"description": "Accepted", **json_ref("RunActionResponse")}},
@@ -88,11 +93,7 @@ def _paths() -> dict:
         "/v1/runs": {
             "get": {
                 "operationId": "listRuns",
-                "parameters": [
-                    {"in": "query", "name": n, "schema": {"type": "string"}}
-                    for n in ("status", "stored_action_id", "created_after", "cursor")
-                ]
-                + [{"in": "query", "name": "limit", "schema": {"type": "integer"}}],
+                "parameters": [{"in": "query", "schema": relay.RunsQuery}],
                 "responses": responses(
                     {"200": {"description": "Runs", **json_ref("RunPage")}}, 400, 401
                 ),
@@ -194,21 +195,41 @@ def _paths() -> dict:
     }
 
 
+OPEN_IN_SANDBOX = (
+    "In sandbox mode (no ZAPIER_ACCESS_TOKEN) with no RELAY_API_KEYS, the client API is open by "
+    "design: every request is served without a key, and none answers 401."
+)
+DESCRIPTION = (
+    "Relay for Zapier stored-action runs: callbacks, polling, forwards.\n\n"
+    "The client API takes `Authorization: Bearer <key>`, a key from RELAY_API_KEYS. "
+    + OPEN_IN_SANDBOX
+)
+
+
 def build_spec() -> APISpec:
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Callback Relay",
         version="0.1.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "Relay for Zapier stored-action runs: callbacks, polling, forwards."},
+        plugins=[plugin],
+        info={"description": DESCRIPTION},
         security=[{"bearer": []}],
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    every = (stored_actions.COMPONENTS, action_runs.COMPONENTS, RELAY_COMPONENTS, ZAP_COMPONENTS)
+    plugin.converter.add_parameter_attribute_function(parameter_metadata)
+    bearer = {"type": "http", "scheme": "bearer", "description": OPEN_IN_SANDBOX}
+    spec.components.security_scheme("bearer", bearer)
+    every = (
+        stored_actions.COMPONENTS,
+        action_runs.COMPONENTS,
+        RELAY_COMPONENTS,
+        ZAP_COMPONENTS,
+        OPERATOR_COMPONENTS,
+    )
     for components in every:
         for name, schema in components.items():
             spec.components.schema(name, schema=schema)
-    for path, operations in {**_paths(), **zap_paths()}.items():
+    for path, operations in {**_paths(), **zap_paths(), **operator_paths()}.items():
         parameters = operations.pop("parameters", None)
         spec.path(path=path, operations=operations, parameters=parameters)
     return spec

@@ -22,7 +22,7 @@ def zap_paths() -> dict:
         "/v1/zap-runs": {
             "get": {
                 "operationId": "listZapRuns",
-                "parameters": [{"in": "query", "schema": zap_runs_contract.ZapRunsQuery}],
+                "parameters": [{"in": "query", "schema": zap_watches.StoredZapRunsQuery}],
                 "responses": responses(
                     {"200": {"description": "Stored Zap runs", **json_ref("StoredZapRunsPage")}},
                     400,

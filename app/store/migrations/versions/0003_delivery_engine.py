@@ -1,4 +1,4 @@
-"""Deliveries keyed by (event, target), queued redeliveries, and per-target health."""
+"""Deliveries keyed by (event, target), queued redeliveries, per-target health, rotation."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,6 +27,12 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             "uq_delivery_zap_event_target", ["zap_event_id", "target_key"]
         )
+        batch_op.create_unique_constraint("uq_delivery_event_target", ["event_id", "target_key"])
+        batch_op.create_index("ix_deliveries_webhook", ["webhook_id", "created_at"])
+        batch_op.create_index("ix_deliveries_created", ["created_at", "id"])
+    with op.batch_alter_table("webhooks") as batch_op:
+        batch_op.add_column(sa.Column("previous_secret", sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column("previous_secret_until", sa.Float(), nullable=True))
     op.create_table(
         "target_health",
         sa.Column("target_key", sa.Text(), nullable=False),
@@ -45,6 +51,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("target_health")
+    with op.batch_alter_table("webhooks") as batch_op:
+        batch_op.drop_column("previous_secret_until")
+        batch_op.drop_column("previous_secret")
+    # Operational events have no subject: the older schema has no place for them.
+    op.execute(
+        "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries "
+        "WHERE run_id IS NULL AND zap_event_id IS NULL)"
+    )
+    op.execute("DELETE FROM deliveries WHERE run_id IS NULL AND zap_event_id IS NULL")
     # Targets that shared a URL collapse back into one delivery per URL: keep the first.
     op.execute(
         "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d "
@@ -57,6 +72,9 @@ def downgrade() -> None:
         "AND o.id < deliveries.id)"
     )
     with op.batch_alter_table("deliveries") as batch_op:
+        batch_op.drop_index("ix_deliveries_created")
+        batch_op.drop_index("ix_deliveries_webhook")
+        batch_op.drop_constraint("uq_delivery_event_target", type_="unique")
         batch_op.drop_constraint("uq_delivery_zap_event_target", type_="unique")
         batch_op.drop_constraint("uq_delivery_run_target", type_="unique")
         batch_op.create_unique_constraint("uq_delivery_zap_target", ["zap_event_id", "target_url"])

@@ -1,0 +1,79 @@
+"""Operational events for the operator (OPS_WEBHOOK_URLS): signed and retried like forwards.
+
+Each event goes once per dedupe key: its webhook-id is derived from (type, key), and a
+delivery is unique per (webhook-id, target), so two workers noticing the same thing send it
+once. Bodies: {"type", "timestamp", "data"}; the README's Operations section lists each type.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from app.schemas.timestamps import iso
+from app.store import deliveries_repo, webhooks_repo
+from app.store.engine import write
+
+NAMESPACE = uuid.UUID("0b1d6c1e-5e55-4c5e-9b1e-000e7e0a0001")
+DELIVERY_EXHAUSTED = "delivery.exhausted"
+WEBHOOK_DISABLED = "webhook.disabled"
+WEBHOOK_RECOVERED = "webhook.recovered"
+CALLBACKS_MISSING = "callbacks.missing"
+BUDGET_EXHAUSTED = "budget.exhausted"
+RUN_EXPIRED = "run.expired"
+ACCOUNT_UNAUTHORIZED = "account.unauthorized"
+
+
+def emit(conn, event_type: str, data: dict, dedupe: str, now: float) -> int:
+    """Queue `event_type` to every ops target in this transaction; how many were new."""
+    targets = [t for t in webhooks_repo.ops_targets(conn) if t["enabled"]]
+    if not targets:
+        return 0
+    event_id = "msg_" + uuid.uuid5(NAMESPACE, f"{event_type}:{dedupe}").hex
+    body = json.dumps(
+        {"type": event_type, "timestamp": iso(now), "data": data},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "run_id": None,
+            "zap_event_id": None,
+            "webhook_id": target["id"],
+            "target_url": target["url"],
+            "event_id": event_id,
+            "event_type": event_type,
+            "body": body,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for target in targets
+    ]
+    return deliveries_repo.insert_deliveries(conn, rows)
+
+
+def is_operational(delivery: dict) -> bool:
+    """An ops event's own delivery: never the subject of another ops event (no loops)."""
+    return delivery["run_id"] is None and delivery["zap_event_id"] is None
+
+
+def budget_alarm(engine, limits: dict[str, int]):
+    """What the gateway calls when work waits for a spent upstream budget (once per window
+    and process; the event's dedupe key makes it once per window across processes)."""
+
+    def announce(bucket: str, admission) -> None:
+        now = time.time()
+        data = {
+            "bucket": bucket,
+            "limit": limits.get(bucket),
+            "window_end": iso(admission.window_end),
+            "next_call_in_seconds": round(admission.wait, 3),
+        }
+        with write(engine) as conn:
+            emit(conn, BUDGET_EXHAUSTED, data, f"{bucket}:{admission.window_end!r}", now)
+
+    return announce

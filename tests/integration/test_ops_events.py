@@ -1,0 +1,122 @@
+"""Operational events reach OPS_WEBHOOK_URLS, signed with OPS_WEBHOOK_SECRET, once each."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.worker.tasks import deliver_one
+from tests.integration.helpers import RUN_URL, callback_url, run_row, trigger
+from tests.support.processes import wait_for
+from tests.support.receiver import Receiver
+
+OPS_SECRET = "whsec_" + "T1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1A="
+
+
+@pytest.fixture
+def ops_receiver():
+    box = Receiver(OPS_SECRET).start()
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def subscriber():
+    box = Receiver().start()
+    yield box
+    box.close()
+
+
+def ops_app(make_app, ops_receiver, **env):
+    return make_app({"OPS_WEBHOOK_URLS": ops_receiver.url, "OPS_WEBHOOK_SECRET": OPS_SECRET, **env})
+
+
+def settled_run(client, services) -> str:
+    run_id = trigger(client)
+    body = {"id": run_row(services, run_id)["upstream_run_id"], "errors": []}
+    assert client.post(callback_url(run_id), json=body).status_code == 200
+    return run_id
+
+
+def deliver_all(services) -> None:
+    while deliver_one(services, "test"):
+        pass
+
+
+def ops_of(receiver, event_type: str) -> list[dict]:
+    return [r["body"] for r in receiver.received if r["body"]["type"] == event_type]
+
+
+def test_a_delivery_out_of_retries_is_announced(make_app, sandbox, ops_receiver, subscriber):
+    client, services = ops_app(make_app, ops_receiver, FORWARD_RETRY_SCHEDULE="0")
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    hook = client.post("/v1/webhooks", json={"url": subscriber.url}).get_json()["data"]
+    subscriber.status = 500
+    run_id = settled_run(client, services)
+    deliver_all(services)
+    [event] = ops_of(ops_receiver, "delivery.exhausted")
+    assert event["data"]["run_id"] == run_id and event["data"]["webhook_id"] == hook["id"]
+    assert event["data"]["attempts"] == 2 and event["data"]["last_status"] == 500
+
+
+def test_a_gone_target_is_disabled_then_recovered_when_enabled(
+    make_app, sandbox, ops_receiver, subscriber
+):
+    client, services = ops_app(make_app, ops_receiver)
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    hook = client.post("/v1/webhooks", json={"url": subscriber.url}).get_json()["data"]
+    subscriber.status = 410
+    settled_run(client, services)
+    deliver_all(services)
+    [disabled] = ops_of(ops_receiver, "webhook.disabled")
+    assert disabled["data"] == {
+        "webhook_id": hook["id"],
+        "url": subscriber.url,
+        "reason": "answered 410 Gone",
+    }
+    assert client.get(f"/v1/webhooks/{hook['id']}").get_json()["data"]["health"]["state"] == (
+        "disabled"
+    )
+    settled_run(client, services)
+    deliver_all(services)  # due while disabled: held, not sent
+    assert len(subscriber.received) == 1
+    subscriber.status = 204
+    client.patch(f"/v1/webhooks/{hook['id']}", json={"enabled": True})
+    deliver_all(services)
+    [recovered] = ops_of(ops_receiver, "webhook.recovered")
+    assert recovered["data"]["webhook_id"] == hook["id"] and recovered["data"]["released"] == 1
+    assert [r["status"] for r in subscriber.received] == [410, 204]
+
+
+def test_a_target_failing_without_a_break_is_disabled_after_the_setting(
+    make_app, sandbox, ops_receiver, subscriber
+):
+    client, services = ops_app(
+        make_app,
+        ops_receiver,
+        WEBHOOK_DISABLE_AFTER_SECONDS="1",
+        FORWARD_RETRY_SCHEDULE="1,1,1,1,1",
+        FORWARD_BREAKER_FAILURES="100",
+    )
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    hook = client.post("/v1/webhooks", json={"url": subscriber.url}).get_json()["data"]
+    subscriber.status = 503
+    settled_run(client, services)
+
+    def disabled():
+        deliver_one(services, "test")
+        return ops_of(ops_receiver, "webhook.disabled") or None
+
+    [event] = wait_for(disabled, 15)
+    assert event["data"]["webhook_id"] == hook["id"]
+    assert "failing without a break" in event["data"]["reason"]
+    health = client.get(f"/v1/webhooks/{hook['id']}").get_json()["data"]["health"]
+    assert health["state"] == "disabled" and health["consecutive_failures"] >= 2
+
+
+def test_a_spent_run_budget_is_announced_once_per_window(make_app, sandbox, ops_receiver):
+    client, services = ops_app(make_app, ops_receiver, ZAPIER_RUN_LIMIT="1")
+    for _ in range(3):
+        assert client.post(RUN_URL, json={"data": {"inputs": {}}}).status_code == 202
+    deliver_all(services)
+    [event] = ops_of(ops_receiver, "budget.exhausted")
+    assert event["data"]["bucket"] == "run" and event["data"]["limit"] == 1
