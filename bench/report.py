@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.store.engine import build_engine
-from bench import charts, isolation_section, polling_section, sections
+from bench import charts, isolation_section, polling_section, retention_section, sections
 from bench.common import PG_ADMIN_URL, load_result, quick
 from bench.loadgen import generator_name
 from tests.support.processes import ROOT
@@ -93,6 +93,20 @@ METHOD = {
         "started; forwards per second between the first and the last arrival, against the "
         "limit its in-flight cap allows (`FORWARD_MAX_IN_FLIGHT` / 0.2 s).",
     ),
+    "retention": (
+        "(g) Retention: bytes per run and a soak",
+        "One relay (gunicorn + one worker) on the sandbox, callbacks on, every run forwarded to "
+        "3 targets (three `FORWARD_URLS`), on SQLite and on PostgreSQL. Bytes per run: 1,000 "
+        "runs triggered at 20/s with retention off (`RETENTION_DAYS=0`), called back and "
+        "forwarded; the relay's tables with their indexes before and after, divided by the "
+        "runs (SQLite: pages in use; PostgreSQL: `pg_total_relation_size` after `VACUUM FULL`, "
+        "the live rows; the size as written, dead row versions included, is shown too). The "
+        "store's own purge then deletes them, batch by batch, timed. Soak: a fresh relay with "
+        "a 60 s window (`RETENTION_DAYS=0.000694`), runs triggered at 10/s for 5 minutes, the "
+        "size sampled every 30 s; the worker's maintenance lane purges. The server's "
+        "autovacuum is off on the bench machine, so the bench runs a plain `VACUUM` before "
+        "each PostgreSQL sample, as autovacuum would.",
+    ),
 }
 RENDER = {
     "ingest": (sections.ingest, charts.ingest),
@@ -101,6 +115,7 @@ RENDER = {
     "burst": (sections.burst, charts.burst),
     "memory": (sections.memory, charts.memory),
     "isolation": (isolation_section.isolation, isolation_section.isolation_chart),
+    "retention": (retention_section.retention, retention_section.retention_chart),
 }
 
 

@@ -15,7 +15,7 @@ from bench import report
 from bench.common import RESULTS_DIR
 from tests.support.processes import ROOT
 
-BENCHMARKS = ("ingest", "latency", "polling", "burst", "memory", "isolation")
+BENCHMARKS = ("ingest", "latency", "polling", "burst", "memory", "isolation", "retention")
 
 
 def run_one(name: str) -> dict:

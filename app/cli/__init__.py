@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     db_sub.add_parser("upgrade", help="create or upgrade the schema").set_defaults(
         func=cmd_db_upgrade
     )
+    from app.cli.operator import add_operator_commands  # runs, deliveries, recover, webhooks
+
+    add_operator_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "run":
         # For a person at a terminal, unless asked: this process's lines and its children's.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from app.delivery import ops_events
 from app.delivery.run_events import create_deliveries, event_body, late_result_body
 from app.observability.event_metrics import observe_settled
 from app.runs.report_decisions import LateResult
 from app.runs.states import RunKind, RunState, Settlement
+from app.schemas.timestamps import iso
 from app.store import runs_repo
 
 
@@ -50,12 +52,27 @@ def settle(
     if not moved:
         return False
     observe_settled(target, source)
+    if target is RunState.EXPIRED:
+        _announce_expiry(conn, run, reason, now)
     if forward:
         settled = {**run, **values, "state": target.value, "source": source}
         result = result_view(settled, json.loads(result_text)) if result_text else None
         extra = {"source": source, "reason": reason, "errors": errors}
         create_deliveries(conn, settled, event_body(settled, target, now, result, extra), now)
     return True
+
+
+def _announce_expiry(conn, run: dict, reason: str | None, now: float) -> None:
+    """The operator hears of every run given up on (run.expired), once per run."""
+    data = {
+        "run_id": run["id"],
+        "kind": run["kind"],
+        "stored_action_id": run.get("stored_action_id"),
+        "upstream_run_id": run.get("upstream_run_id"),
+        "created_at": iso(run["created_at"]),
+        "reason": reason,
+    }
+    ops_events.emit(conn, ops_events.RUN_EXPIRED, data, run["id"], now)
 
 
 def apply_settlement(

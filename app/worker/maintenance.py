@@ -22,8 +22,9 @@ DAY_SECONDS = 86400.0
 MAX_INTERVAL_SECONDS = 60.0
 MIN_INTERVAL_SECONDS = 1.0
 FIRST_PASS_DELAY_SECONDS = 1.0
-# Between two batches: other writers take the lock (SQLite has one writer at a time).
-BATCH_PAUSE_SECONDS = 0.05
+# Between two batches, at least as long as the batch took: other writers take the lock (SQLite
+# has one writer at a time), so a long purge takes at most half of its time.
+MIN_BATCH_PAUSE_SECONDS = 0.05
 
 
 def window_seconds(services) -> float:
@@ -51,11 +52,12 @@ def purge_all(services, stop: threading.Event) -> Counter[str]:
     """Batches until one purges nothing, or until `stop` is set; the rows deleted by table."""
     total: Counter[str] = Counter()
     while not stop.is_set():
+        started = time.monotonic()
         purged = purge_step(services)
         if not purged:
             break
         total.update(purged)
-        stop.wait(BATCH_PAUSE_SECONDS)
+        stop.wait(max(MIN_BATCH_PAUSE_SECONDS, time.monotonic() - started))
     return total
 
 

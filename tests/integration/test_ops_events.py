@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.worker.tasks import deliver_one
+from app.worker.tasks import deliver_one, poll_one
 from tests.integration.helpers import RUN_URL, callback_url, run_row, trigger
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver
@@ -120,3 +120,18 @@ def test_a_spent_run_budget_is_announced_once_per_window(make_app, sandbox, ops_
     deliver_all(services)
     [event] = ops_of(ops_receiver, "budget.exhausted")
     assert event["data"]["bucket"] == "run" and event["data"]["limit"] == 1
+
+
+def test_a_run_given_up_on_is_announced(make_app, sandbox, ops_receiver):
+    client, services = ops_app(make_app, ops_receiver, RUN_MAX_AGE_SECONDS="1")
+    sandbox.knobs(callback_drop=1.0, run_seconds=3600)
+    run_id = trigger(client)
+
+    def expired():
+        poll_one(services, "test")
+        return run_row(services, run_id)["state"] == "expired"
+
+    assert wait_for(expired, 20)
+    deliver_all(services)
+    [event] = ops_of(ops_receiver, "run.expired")
+    assert event["data"]["run_id"] == run_id and "RUN_MAX_AGE_SECONDS" in event["data"]["reason"]

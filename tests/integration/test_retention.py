@@ -160,7 +160,7 @@ def rows_of_run(engine, run_id: str) -> dict[str, int]:
         }
 
 
-def purge_until_empty(engine, cutoff: float, limit: int = retention_repo.BATCH) -> Counter:
+def purge_until_empty(engine, cutoff: float, limit: int | None = None) -> Counter:
     total: Counter = Counter()
     while purged := retention_repo.purge_batch(engine, cutoff, limit):
         total.update(purged)
