@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.accounts.crypto import parse_keys
 from app.config.processes import (
     check_sandbox_knobs,
     database_setting,
@@ -83,6 +84,7 @@ class Settings:
     webhook_secret_overlap_seconds: float = 86400.0
     ops_webhook_urls: tuple[str, ...] = ()
     ops_webhook_secret: str | None = None
+    relay_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -218,7 +220,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_secret_overlap_seconds=env_number(
             env, "WEBHOOK_SECRET_OVERLAP_SECONDS", 86400.0, float, 0
         ),
+        relay_encryption_keys=encryption_keys(env),
         ops_webhook_urls=ops_urls,
         ops_webhook_secret=ops_secret,
         warnings=tuple(warnings),
     )
+
+
+def encryption_keys(env) -> tuple[str, ...]:
+    """RELAY_ENCRYPTION_KEYS, comma-separated Fernet keys; a malformed one stops the start."""
+    keys = env_list(env, "RELAY_ENCRYPTION_KEYS")
+    try:
+        parse_keys(keys)
+    except ValueError as err:
+        raise ConfigError(f"RELAY_ENCRYPTION_KEYS: {err}") from None
+    return keys

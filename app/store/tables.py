@@ -22,6 +22,8 @@ runs = Table(
     "runs",
     metadata,
     Column("id", String(36), primary_key=True),
+    # The Zapier account (its token and budget) the run is submitted and polled with.
+    Column("account_id", String(64), nullable=False, server_default="default"),
     Column("kind", String(20), nullable=False),  # stored_action | action_run
     Column("stored_action_id", String(64)),
     Column("action", String(255)),
@@ -166,7 +168,8 @@ delivery_attempts = Table(
 rate_budget = Table(
     "rate_budget",
     metadata,
-    Column("bucket", String(16), primary_key=True),  # get | run
+    # "<account>/<get|run>": each Zapier account has its own windows (its token's budget).
+    Column("bucket", String(80), primary_key=True),
     Column("window_start", Float, nullable=False),
     Column("window_end", Float, nullable=False),
     Column("used", Integer, nullable=False),
@@ -180,6 +183,7 @@ zap_watches = Table(
     "zap_watches",
     metadata,
     Column("id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False, server_default="default"),
     Column("zap_id", BigInteger),
     Column("statuses_json", Text, nullable=False, default="[]"),
     Column("search", String(150)),
@@ -228,4 +232,20 @@ zap_run_events = Table(
     Column("body", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("zap_run_id", "status", name="uq_zap_run_event"),
+)
+
+# Zapier accounts: each with its own upstream token (encrypted at rest) and budget.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),  # a slug the client chooses
+    Column("token_ciphertext", Text, nullable=False),  # MultiFernet, RELAY_ENCRYPTION_KEYS
+    Column("token_fingerprint", String(16), nullable=False),
+    Column("budget_overrides_json", Text, nullable=False, default="{}"),
+    Column("state", String(16), nullable=False),  # active | unauthorized
+    Column("unauthorized_at", Float),
+    Column("unauthorized_detail", Text),
+    Column("last_used_at", Float),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )

@@ -1,0 +1,1 @@
+"""Zapier accounts: upstream credentials (encrypted at rest), their budgets and their state."""
