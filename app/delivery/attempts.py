@@ -150,17 +150,18 @@ def _health_columns(row: dict) -> dict:
 
 
 def _log_outcome(item: Finished, values: dict) -> None:
+    """One line per attempt; the run id rides on the line (run_id), not in the text."""
     delivery, result = item.delivery, item.result
     bind_run_id(delivery["run_id"] or delivery["event_id"])
-    subject = f"run {delivery['run_id']}" if delivery["run_id"] else "a Zap run event"
     outcome = result.status or result.error
+    target = delivery["target_url"]
     if values.get("state") is DeliveryState.FAILED:
         log.warning(
-            "delivery %s of %s to %s gave up after %d attempts: %s",
-            delivery["id"], subject, delivery["target_url"], values["attempts"], outcome,
+            "%s delivery %s to %s gave up after %d attempts: %s",
+            delivery["event_type"], delivery["id"], target, values["attempts"], outcome,
         )  # fmt: skip
     else:
         log.info(
-            "delivery %s of %s to %s: %s (attempt %d)",
-            delivery["id"], subject, delivery["target_url"], outcome, values["attempts"],
+            "%s delivery %s to %s: %s (attempt %d)",
+            delivery["event_type"], delivery["id"], target, outcome, values["attempts"],
         )  # fmt: skip

@@ -52,11 +52,11 @@ def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> 
         with write(services.engine) as conn:
             run, verdict = _check_and_store(conn, run_id, body, row, settings)
     except DatabaseError:
-        log.exception("callback for run %s could not be stored", run_id)
+        log.exception("callback could not be stored: answered 503 so upstream retries")
         # Not stored: a 5xx, so upstream retries (and polling catches the rest).
         raise Unavailable("unavailable", "The callback could not be stored; retry.") from None
     observe_callback(run, verdict, row["received_at"])
-    log.info("callback for run %s: %s", run_id, verdict)
+    log.info("callback: %s", verdict)
     return verdict
 
 

@@ -29,7 +29,7 @@ def expire_if_too_old(services: Services, run: dict, now: float) -> bool:
         return False
     with write(services.engine) as conn:
         apply_settlement(conn, run, expiry, now)
-    log.info("run %s expired", run["id"])
+    log.warning("run expired: never accepted upstream within RUN_MAX_AGE_SECONDS")
     return True
 
 
@@ -76,5 +76,10 @@ def apply_poll_outcome(
         expired = decision.expiry is not None and apply_settlement(
             conn, current, decision.expiry, now
         )
-    log.info("run %s polled: %s%s", run["id"], verdict, "; expired" if expired else "")
+    if expired:
+        log.warning(
+            "run expired after its last poll (%s): no result within RUN_MAX_AGE_SECONDS", verdict
+        )
+    else:
+        log.info("polled: %s", verdict)
     return verdict

@@ -68,9 +68,9 @@ def apply_submit_outcome(
 def _log_outcome(run: dict, outcome: UpstreamOutcome, decision: SubmitDecision) -> None:
     match outcome:
         case oc.Accepted(upstream_id=upstream_id):
-            log.info("run %s accepted upstream as %s", run["id"], upstream_id)
+            log.info("accepted upstream as %s", upstream_id)
         case oc.Refused(status=status):
-            log.info("run %s refused upstream (HTTP %s)", run["id"], status)
+            log.warning("refused upstream (HTTP %s): final", status)
         case _:
             log.info(
                 "run %s submission deferred %.1fs: %s", run["id"], decision.retry_in, outcome.kind

@@ -119,5 +119,5 @@ def test_host_and_port_have_help(tmp_path):
     done = run_to_exit(relay("listen", "--help"), shell_env(tmp_path), tmp_path)
     assert done.returncode == 0
     for option in ("--host HOST", "--port PORT", "--secret WHSEC"):
-        line = next(line for line in done.stdout.splitlines() if option in line)
+        line = next(line for line in done.stdout.splitlines() if line.strip().startswith(option))
         assert len(line.split(option, 1)[1].strip()) > 10, done.stdout  # its help text
