@@ -36,6 +36,9 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     from app.api import init_app as init_api
 
     init_api(app, settings)
+    from app.console import init_app as init_console
+
+    init_console(app, settings)
     if settings.sandbox:
         from app import sandbox
 

@@ -1,4 +1,5 @@
-"""The per-process container of engine, upstream gateway, budget and grace; built after fork."""
+"""The per-process container of engine, account tokens, upstream gateway, budget and grace;
+built after fork."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from app.accounts.tokens import AccountTokens
 from app.config.settings import Settings
 from app.delivery.ops_events import budget_alarm
 from app.runs.callback_grace import CallbackGrace
@@ -26,6 +28,7 @@ class Services:
     gateway: UpstreamGateway
     budget: RateBudget
     grace: CallbackGrace
+    tokens: AccountTokens
 
     def close(self) -> None:
         self.gateway.client.close()
@@ -48,11 +51,13 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
         {"get": settings.zapier_get_limit, "run": settings.zapier_run_limit},
         window_seconds=settings.zapier_rate_window_seconds,
     )
-    client = UpstreamClient(settings.zapier_api_base, settings.zapier_access_token or "sandbox")
+    # Each call carries its account's token: ZAPIER_ACCESS_TOKEN is the account "default".
+    tokens = AccountTokens(engine, settings)
+    client = UpstreamClient(settings.zapier_api_base)
     alarm = budget_alarm(engine, budget.limits) if settings.ops_webhook_urls else None
-    gateway = UpstreamGateway(client, budget, engine, on_budget_spent=alarm)
+    gateway = UpstreamGateway(client, budget, engine, tokens, on_budget_spent=alarm)
     grace = CallbackGrace(engine, settings.callback_grace_seconds)
-    return Services(settings, engine, gateway, budget, grace)
+    return Services(settings, engine, gateway, budget, grace, tokens)
 
 
 class LazyServices:

@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask, settings) -> None:
     from app.api import (
+        accounts,
         action_runs,
         auth,
         callbacks,
@@ -28,6 +29,7 @@ def init_app(app: Flask, settings) -> None:
         webhooks,
         zap_run_list,
         zap_watches,
+        accounts,
     )
     for module in modules:
         app.register_blueprint(module.bp)

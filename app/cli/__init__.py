@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.cli.operator import add_operator_commands  # runs, deliveries, recover, webhooks
 
     add_operator_commands(sub)
+    from app.cli.accounts_command import add_accounts_commands  # accounts reencrypt
+
+    add_accounts_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "run":
         # For a person at a terminal, unless asked: this process's lines and its children's.

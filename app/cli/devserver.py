@@ -60,6 +60,8 @@ def run_web_and_worker(settings: Settings) -> int:
     exit_unless_port_free(settings)  # before anything starts, not after five retries
     if not upgrade_schema(settings):
         return 1
+    if stop.is_set():  # Ctrl+C during the migration
+        return 0
     children: dict[str, subprocess.Popen] = {}
     try:
         children["web"] = _spawn(web_command())

@@ -79,6 +79,7 @@ class Settings:
     forward_breaker_cooldown_seconds: float = 30.0
     trigger_wait_seconds: float = 2.5
     metrics_token: str | None = None
+    metrics_account_labels: bool = True  # false: budgets summed, no `account` label
     retention_days: float = 30.0  # 0: keep everything forever
     webhook_disable_after_seconds: float = 432000.0
     webhook_secret_overlap_seconds: float = 86400.0
@@ -213,6 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         trigger_wait_seconds=env_number(env, "TRIGGER_WAIT_SECONDS", 2.5, float, 0.1),
         metrics_token=env_text(env, "METRICS_TOKEN"),
+        metrics_account_labels=env_flag(env, "METRICS_ACCOUNT_LABELS", default=True),
         retention_days=env_number(env, "RETENTION_DAYS", 30.0),
         webhook_disable_after_seconds=env_number(
             env, "WEBHOOK_DISABLE_AFTER_SECONDS", 432000.0, float, 1

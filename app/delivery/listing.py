@@ -56,7 +56,7 @@ def deliveries_page(services, query: dict) -> dict:
         after = decode_cursor(query["cursor"])
         if after is None:
             raise InvalidInput("invalid", "Unknown cursor.", parameter="cursor")
-    filters = {k: query.get(k) for k in ("webhook_id", "event_type", "run_id")}
+    filters = {k: query.get(k) for k in ("webhook_id", "event_type", "run_id", "account")}
     if query.get("state"):
         filters["state"] = STATE_ALIASES.get(query["state"], query["state"])
     for name in ("since", "until"):

@@ -67,13 +67,17 @@ def budget_alarm(engine, limits: dict[str, int]):
 
     def announce(bucket: str, admission) -> None:
         now = time.time()
+        account = admission.account
         data = {
+            "account": account,
             "bucket": bucket,
-            "limit": limits.get(bucket),
+            "limit": admission.limit if admission.limit is not None else limits.get(bucket),
             "window_end": iso(admission.window_end),
             "next_call_in_seconds": round(admission.wait, 3),
         }
+        # Each account's windows are its own; the default account keeps its old key.
+        scope = bucket if account == "default" else f"{account}/{bucket}"
         with write(engine) as conn:
-            emit(conn, BUDGET_EXHAUSTED, data, f"{bucket}:{admission.window_end!r}", now)
+            emit(conn, BUDGET_EXHAUSTED, data, f"{scope}:{admission.window_end!r}", now)
 
     return announce

@@ -33,6 +33,7 @@ def _event(event_type: str, run: dict, now: float, result: dict | None, extra: d
         "upstream_run_id": run["upstream_run_id"],
         "source": extra.get("source"),
         "metadata": json.loads(run["metadata_json"] or "{}"),
+        "account": run["account_id"],
         "result": result,
     }
     if run["kind"] == "action_run":

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 
 from pythonjsonlogger.json import JsonFormatter
@@ -24,7 +25,23 @@ SECRET_SHAPES = (
     (re.compile(r"whsec_[A-Za-z0-9+/=]+"), MASK),
     (re.compile(r"(/callbacks/[^/\s?\"\\]+/)[A-Za-z0-9_-]+"), rf"\g<1>{MASK}"),
     (re.compile(r"(?i)(bearer\s+)[^\s\"\\]+"), rf"\g<1>{MASK}"),
+    # A JWT (a white-label or user token of an account), whoever wrote it.
+    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
 )
+# Accounts' tokens this process has seen (app/accounts): stored ones are known only when read.
+# A tuple swapped whole, so formatting threads never see it change under them.
+_learned: tuple[str, ...] = ()
+_learned_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """Mask `value` (and its JSON spelling) in every later line of this process."""
+    global _learned
+    if len(value) < MIN_SECRET_LENGTH or value in _learned:
+        return
+    with _learned_lock:
+        found = {*_learned, value, json.dumps(value)[1:-1]}
+        _learned = tuple(sorted(found, key=len, reverse=True))
 
 
 def log_format(env: Mapping[str, str] | None = None) -> str:
@@ -41,6 +58,7 @@ def known_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     """The configured secret values, longest first so that no part of one is left showing."""
     values = [env.get(name, "") for name in SECRET_VARIABLES]
     values += env.get("RELAY_API_KEYS", "").split(",")
+    values += env.get("RELAY_ENCRYPTION_KEYS", "").split(",")
     values.append(SANDBOX_RELAY_SECRET)
     found = {value.strip() for value in values if len(value.strip()) >= MIN_SECRET_LENGTH}
     # A JSON line holds a value as JSON escapes it; mask that spelling too.
@@ -55,7 +73,7 @@ class SecretMask:
         self.secrets = tuple(known_secrets(os.environ) if secrets is None else secrets)
 
     def __call__(self, line: str) -> str:
-        for secret in self.secrets:
+        for secret in (*self.secrets, *_learned):
             if secret in line:
                 line = line.replace(secret, MASK)
         for pattern, replacement in SECRET_SHAPES:

@@ -11,9 +11,10 @@ import time
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from app.accounts.tokens import DEFAULT_ACCOUNT
 from app.observability.event_metrics import add_live_collectors
 from app.runs.states import OPEN_STATES
-from app.store import stats_repo
+from app.store import accounts_repo, stats_repo
 from app.store.engine import read
 
 
@@ -43,14 +44,33 @@ class OpenWorkCollector:
         yield GaugeMetricFamily(
             "relay_deliveries_pending", "Deliveries waiting for an attempt.", value=work["pending"]
         )
-        budget = GaugeMetricFamily(
-            "relay_upstream_budget_remaining",
-            "Calls left in the shared upstream window.",
-            labels=["bucket"],
+        yield self._budget()
+
+    def _budget(self) -> GaugeMetricFamily:
+        """Calls left per account and bucket; summed per bucket when METRICS_ACCOUNT_LABELS is
+        off, so that thousands of accounts do not make thousands of series."""
+        with read(self.services.engine) as conn:
+            stored = [account["id"] for account in accounts_repo.list_accounts(conn)]
+        views = self.services.budget.snapshot_accounts(accounts=[DEFAULT_ACCOUNT, *stored])
+        help_text = "Calls left in the account's current upstream window (+Inf: exempt)."
+        if not self.services.settings.metrics_account_labels:
+            family = GaugeMetricFamily(
+                "relay_upstream_budget_remaining", help_text, labels=["bucket"]
+            )
+            totals: dict[str, float] = {}
+            for view in views.values():
+                for bucket, state in view.items():
+                    totals[bucket] = totals.get(bucket, 0) + state["remaining"]
+            for bucket, remaining in sorted(totals.items()):
+                family.add_metric([bucket], remaining)
+            return family
+        family = GaugeMetricFamily(
+            "relay_upstream_budget_remaining", help_text, labels=["account", "bucket"]
         )
-        for bucket, state in self.services.budget.snapshot().items():
-            budget.add_metric([bucket], state["remaining"])
-        yield budget
+        for account, view in views.items():
+            for bucket, state in view.items():
+                family.add_metric([account, bucket], state["remaining"])
+        return family
 
 
 def render(services) -> bytes:

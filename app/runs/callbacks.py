@@ -32,7 +32,7 @@ def receive_callback(services, run_id: str, token: str, raw: bytes, headers) -> 
     settings = services.settings
     bind_run_id(run_id[:64])  # forged ones too: the id in the URL is what they are about
     if not token_matches(settings.relay_secret, run_id, token):
-        log.warning("callback with a forged token for run %s", run_id[:64])
+        log.warning("callback with a forged token: refused (403)")
         raise Forbidden("forbidden", "This callback URL is not valid.")
     verified = False
     if settings.zapier_callback_jwks_url:

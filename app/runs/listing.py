@@ -32,6 +32,7 @@ def runs_page(services, query: dict) -> dict:
             conn,
             status=query.get("status"),
             stored_action_id=query.get("stored_action_id"),
+            account_id=query.get("account"),
             created_after=created_after.timestamp() if created_after else None,
             after=after,
             limit=limit + 1,  # one more than asked: whether there is a next page

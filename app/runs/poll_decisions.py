@@ -11,6 +11,8 @@ from app.runs.report_decisions import ReportDecision, ReportVerdict, decide_repo
 from app.runs.states import RunState, Settlement
 from app.upstream import outcomes as oc
 
+# The reason of a run whose account's token upstream refused (app/upstream/gateway.py).
+HELD_REASON_PREFIX = "account "
 # A run upstream answers 404 for this many polls in a row is failed.
 NOT_FOUND_LIMIT = 3
 # A settled (or expired) run is never polled again; a requeued one is polled once resubmitted.
@@ -34,6 +36,8 @@ class PollVerdict(StrEnum):
     UNAVAILABLE = "unavailable"
     TRANSPORT_ERROR = "transport_error"
     DEFERRED = "deferred"  # the shared budget refused: no call was made, not counted as a poll
+    # The account's token was refused: polled again, not counted, once the token is replaced.
+    HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class PollDecision:
         """The columns to write last, once the report (if any) has its verdict."""
         if self.report is not None and report_verdict not in STOPS_POLLING:
             return {**self.values, "next_poll_at": self.next_poll_at}
+        if self.report is not None:
+            # The report settled or requeued the run and wrote its own reason.
+            return {k: v for k, v in self.values.items() if k != "reason"}
         return dict(self.values)
 
 
@@ -77,15 +84,27 @@ def decide_poll(
         report is not None and (report.settlement is not None or report.late is not None)
     ):
         return decision
-    answered = _answered(outcome) and (report is None or report.verdict in _ABOUT_THIS_RUN)
+    # A held account's run is given up at RUN_MAX_AGE_SECONDS like one upstream answered: its
+    # result cannot be had until the token is replaced, and that may never happen.
+    answered = (_answered(outcome) or isinstance(outcome, oc.Unauthorized)) and (
+        report is None or report.verdict in _ABOUT_THIS_RUN
+    )
     expiry = decide_expiry(run, now, max_age, answered=answered, cap=cap)
     return replace(decision, expiry=expiry)
 
 
 def _decide_poll(run, outcome, now, poll_count, grace, cap) -> PollDecision:
-    polls = poll_count + (0 if isinstance(outcome, oc.Deferred) else 1)
+    polls = poll_count + (0 if isinstance(outcome, oc.Deferred | oc.Unauthorized) else 1)
     values = {"poll_count": polls, "updated_at": now, "lease_until": None, "lease_owner": None}
+    if (run.get("reason") or "").startswith(HELD_REASON_PREFIX):
+        values["reason"] = None  # its account's token was replaced: no longer held
     match outcome:
+        case oc.Unauthorized(reason=reason, retry_in=retry_in):
+            # next_poll_at stays as it was: the run is polled as soon as the claims take it.
+            values["reason"] = reason
+            if retry_in is not None:
+                values["next_poll_at"] = now + retry_in
+            return PollDecision(PollVerdict.HELD, values)
         case oc.Result(body=body, raw=raw):
             report = decide_report(run, body, raw, "poll", now, grace)
             after = now + next_poll_delay(polls, cap)
@@ -95,6 +114,7 @@ def _decide_poll(run, outcome, now, poll_count, grace, cap) -> PollDecision:
         case oc.Refused(status=status, errors=errors):
             reason = f"upstream refused the poll with HTTP {status}"
             settlement = Settlement(RunState.FAILED, reason=reason, errors=errors)
+            values.pop("reason", None)  # written after the settlement: keep its reason
             return PollDecision(PollVerdict.REFUSED, values, settlement=settlement)
     wait = _retry_wait(outcome)
     values["next_poll_at"] = now + (wait if wait is not None else next_poll_delay(polls, cap))
@@ -107,6 +127,7 @@ def _not_found(run: dict, now: float, values: dict, cap: float) -> PollDecision:
     if misses < NOT_FOUND_LIMIT:
         values["next_poll_at"] = now + next_poll_delay(misses, cap)
         return PollDecision(PollVerdict.NOT_FOUND, values)
+    values.pop("reason", None)  # written after the settlement: keep its reason
     reason = f"upstream answered 404 for run {run['upstream_run_id']} {misses} times"
     settlement = Settlement(RunState.FAILED, reason=reason, errors=[])
     return PollDecision(PollVerdict.FAILED_NOT_FOUND, values, settlement=settlement)

@@ -10,6 +10,7 @@ from app.runs.report_decisions import ReportVerdict
 from app.runs.reports import apply_report_decision
 from app.runs.settle import apply_settlement
 from app.runs.states import RunKind
+from app.runs.submission import account_of
 from app.store import runs_repo, upstream_calls_repo
 from app.store.engine import write
 from app.upstream.outcomes import UpstreamOutcome
@@ -34,10 +35,11 @@ def expire_if_too_old(services: Services, run: dict, now: float) -> bool:
 
 
 def poll(services: Services, run: dict) -> UpstreamOutcome:
+    account = account_of(run)
     if run["kind"] == RunKind.ACTION_RUN:
-        return services.gateway.get_action_run(run["id"], run["upstream_run_id"])
+        return services.gateway.get_action_run(run["id"], run["upstream_run_id"], account=account)
     return services.gateway.get_stored_action_run(
-        run["id"], run["stored_action_id"], run["upstream_run_id"]
+        run["id"], run["stored_action_id"], run["upstream_run_id"], account=account
     )
 
 

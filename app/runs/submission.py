@@ -6,6 +6,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from app.accounts.tokens import DEFAULT_ACCOUNT
 from app.runs.poll_schedule import next_poll_delay
 from app.runs.settle import apply_settlement
 from app.runs.states import RunKind
@@ -31,13 +32,19 @@ def submit(services: Services, run: dict, deadline: float | None = None) -> Upst
         data["callback_url"] = settings.public_base_url + callback_path(
             settings.relay_secret, run["id"]
         )
+    account = account_of(run)
     if run["kind"] == RunKind.STORED_ACTION:
         data["idempotency_id"] = run["idempotency_id"]
         return services.gateway.run_stored_action(
-            run["id"], run["stored_action_id"], data, deadline
+            run["id"], run["stored_action_id"], data, deadline, account=account
         )
     # The v2 contract has no idempotency_id; its callback_url is the newer docs' optional field.
-    return services.gateway.create_action_run(run["id"], data, deadline)
+    return services.gateway.create_action_run(run["id"], data, deadline, account=account)
+
+
+def account_of(run: dict) -> str:
+    """The Zapier account whose token and budget the run's upstream calls use."""
+    return run.get("account_id") or DEFAULT_ACCOUNT
 
 
 def calls_back(run: dict, settings) -> bool:
@@ -71,6 +78,8 @@ def _log_outcome(run: dict, outcome: UpstreamOutcome, decision: SubmitDecision) 
             log.info("accepted upstream as %s", upstream_id)
         case oc.Refused(status=status):
             log.warning("refused upstream (HTTP %s): final", status)
+        case oc.Unauthorized(reason=reason):
+            log.warning("run %s held: %s", run["id"], reason)
         case _:
             log.info(
                 "run %s submission deferred %.1fs: %s", run["id"], decision.retry_in, outcome.kind

@@ -51,6 +51,13 @@ def decide_submission(
                 values={"refusal_status": status, "refusal_json": json.dumps(errors)},
             )
             return SubmitDecision(settlement=settlement)
+        case oc.Unauthorized(reason=reason, retry_in=retry_in):
+            # Held, not failed: the claims skip an unauthorized account's runs until its
+            # token is replaced, and its due time stays, so the run goes at once then.
+            values = {"updated_at": now, "reason": reason}
+            if retry_in is not None:
+                values["next_submit_at"] = now + retry_in
+            return SubmitDecision(values=values, retry_in=retry_in)
     wait, attempts = _retry_wait(outcome, run["submit_attempts"])
     values = {
         "next_submit_at": now + wait,

@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 
+from app.accounts.selection import choose_account
 from app.delivery.ssrf_guard import UnsafeTarget, check_target
 from app.errors import Conflict, InvalidInput
 from app.observability.run_context import bind_run_id, run_log_scope
@@ -43,6 +44,7 @@ def trigger_stored_action(
         "stored_action_id": stored_action_id,
         "callback_url": data.get("callback_url"),
         "metadata": data.get("metadata"),
+        "account": data.get("account"),
     }
     upstream_data = {"inputs": data["inputs"]}
     if "page" in data:
@@ -60,6 +62,7 @@ def trigger_action_run(services, data: dict, idempotency_key: str | None) -> dic
         "authentication": data["authentication"],
         "callback_url": data.get("callback_url"),
         "metadata": data.get("metadata"),
+        "account": data.get("account"),
     }
     upstream_data = {k: data[k] for k in ("action", "authentication", "inputs")}
     run = trigger_run(services, RunKind.ACTION_RUN, fields, upstream_data, idem)
@@ -78,7 +81,8 @@ def trigger_run(
     """Store the run (or find its twin by idempotency key), try to submit it, return it.
 
     `fields` are the run's own columns (stored_action_id or action/authentication, callback_url,
-    metadata); `request_data` is what goes upstream less callback_url and idempotency_id.
+    metadata) and the account named (None: `default`); `request_data` is what goes upstream
+    less callback_url and idempotency_id.
     `key_pointer` is where the idempotency key came from when it was in the body.
     """
     settings = services.settings
@@ -121,6 +125,7 @@ def trigger_run(
         "lease_owner": owner,
     }
     with write(services.engine) as conn:
+        row["account_id"] = choose_account(conn, settings, fields.get("account"), "/data/account")
         inserted = runs_repo.insert_run(conn, row)
         if not inserted:
             existing = runs_repo.find_by_idempotency(conn, kind, idem)
@@ -166,4 +171,5 @@ def _request_of(run: dict) -> tuple:
         json.loads(run["metadata_json"] or "{}"),
         run["callback_url"],
         run["authentication"],
+        run["account_id"],
     )

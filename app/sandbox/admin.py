@@ -12,6 +12,7 @@ from app.sandbox.http_answers import (
     path_uuid,
 )
 from app.sandbox.knobs import KnobError
+from app.sandbox.tokens import fingerprint
 from app.sandbox.zap_runs_endpoint import TooManyRuns, ZapRunNotFound
 from app.sandbox.zap_specs import ZapRunChange, ZapRunSpec
 from app.schemas.zap_runs_contract import ZapRun
@@ -57,6 +58,39 @@ def reset() -> Response:
 @bp.get("/_admin/stats")
 def stats() -> Response:
     return json_answer(current_sandbox().stats(), 200)
+
+
+@bp.get("/_admin/revoked-tokens")
+def list_revoked_tokens() -> Response:
+    """The fingerprints of the tokens that answer 401."""
+    return json_answer({"data": current_sandbox().revoked_tokens()}, 200)
+
+
+@bp.post("/_admin/revoked-tokens")
+def revoke_token() -> Response:
+    """{"token": "..."} or {"fingerprint": "..."}: that token answers 401 from now on, in every
+    process, until DELETE /_admin/revoked-tokens/<fingerprint> or a reset."""
+    body = request.get_json(silent=True, force=True)
+    name = _fingerprint_of(body)
+    current_sandbox().revoke_token(name)
+    return json_answer({"fingerprint": name, "revoked": True}, 201)
+
+
+@bp.delete("/_admin/revoked-tokens/<name>")
+def restore_token(name: str) -> Response:
+    if not current_sandbox().restore_token(name):
+        raise SandboxError.single(404, "not_found", f"No revoked token {name}.")
+    return json_answer({"fingerprint": name, "revoked": False}, 200)
+
+
+def _fingerprint_of(body) -> str:
+    if isinstance(body, dict) and isinstance(body.get("token"), str) and body["token"]:
+        return fingerprint(body["token"])
+    if isinstance(body, dict) and isinstance(body.get("fingerprint"), str) and body["fingerprint"]:
+        return body["fingerprint"]
+    raise SandboxError.single(
+        400, "bad_request", 'Expected {"token": "..."} or {"fingerprint": "..."}.'
+    )
 
 
 @bp.post("/_admin/zap-runs")

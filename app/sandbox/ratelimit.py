@@ -1,31 +1,36 @@
-"""Fixed-window request counters shared by every process, and the X-RateLimit-* headers."""
+"""Fixed-window request counters per token, shared by every process, and the X-RateLimit-*
+headers. Tokens are named by their fingerprint: the sandbox never stores a token."""
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, and_, delete, select, true, update
 
 from app.sandbox.tables import insert_if_absent, windows
 
 BUCKETS = ("get", "run")
+EXEMPT = -1  # a window's stored limit when the token's rate_limit claim says exempt
 
 
 @dataclass(frozen=True)
 class Decision:
-    """One request's verdict against its bucket's current window."""
+    """One request's verdict against its token's bucket's current window."""
 
     bucket: str
     admitted: bool
-    limit: int
+    limit: int | None  # None: the token is exempt, and no X-RateLimit-* headers are sent
     used: int
     reset_at: int  # unix seconds when the window ends
     retry_after: int  # whole seconds until then, at least 1
     burst: int | None = None  # 429 or 503: an admitted request answered with a fault anyway
+    revoked: bool = False  # the token was revoked (an admin call): answered 401
 
     def headers(self) -> dict[str, str]:
+        if self.limit is None:
+            return {}
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(max(0, self.limit - self.used)),
@@ -35,18 +40,21 @@ class Decision:
 
 def admit(
     conn: Connection,
+    token: str,
     bucket: str,
-    limit: int,
+    limit: int | None,
     window_seconds: float,
     now: float,
     burst: int | None = None,
 ) -> Decision:
-    """Count the request in its window if the window has room; call inside one write transaction."""
+    """Count the request in its window if the window has room; call inside one write transaction.
+    `limit` None: the token is exempt, every request is admitted (and counted)."""
     start = _window_start(now, window_seconds)
-    key = and_(windows.c.bucket == bucket, windows.c.window_start == start)
+    key = _key(token, bucket, start)
+    room = windows.c.admitted < limit if limit is not None else true()
     admit_one = (
         update(windows)
-        .where(key, windows.c.admitted < limit)
+        .where(key, room)
         .values(
             admitted=windows.c.admitted + 1,
             throttled=windows.c.throttled + (1 if burst == 429 else 0),
@@ -58,17 +66,7 @@ def admit(
     if used is None:
         # Either the window's row does not exist yet or the window is full: make sure it
         # exists, then try once more; the guard in the WHERE keeps the count within the limit.
-        conn.execute(
-            insert_if_absent(
-                conn,
-                windows,
-                bucket=bucket,
-                window_start=start,
-                admitted=0,
-                throttled=0,
-                unavailable=0,
-            )
-        )
+        _ensure_window(conn, token, bucket, start, limit)
         used = conn.execute(admit_one).scalar()
     if used is None:
         refuse = (
@@ -82,6 +80,22 @@ def admit(
     return _decision(bucket, True, limit, used, start, window_seconds, now, burst)
 
 
+def refuse_unauthorized(
+    conn: Connection, token: str, bucket: str, limit: int | None, window_seconds: float, now: float
+) -> Decision:
+    """Count a 401 (a revoked token) in the token's window, admitting nothing."""
+    start = _window_start(now, window_seconds)
+    _ensure_window(conn, token, bucket, start, limit)
+    used = conn.execute(
+        update(windows)
+        .where(_key(token, bucket, start))
+        .values(unauthorized=windows.c.unauthorized + 1)
+        .returning(windows.c.admitted)
+    ).scalar_one()
+    decision = _decision(bucket, False, limit, used, start, window_seconds, now, None)
+    return replace(decision, revoked=True)
+
+
 def draw_burst(rng: random.Random, p429: float, p503: float) -> int | None:
     """The fault to answer an admitted request with, if the burst knobs say so."""
     draw = rng.random()
@@ -92,44 +106,96 @@ def draw_burst(rng: random.Random, p429: float, p503: float) -> int | None:
     return None
 
 
-def peek(conn: Connection, bucket: str, limit: int, window_seconds: float, now: float) -> Decision:
+def peek(
+    conn: Connection, token: str, bucket: str, limit: int | None, window_seconds: float, now: float
+) -> Decision:
     """The current window's state without counting anything (for answers that are not admitted)."""
     start = _window_start(now, window_seconds)
-    used = conn.execute(
-        select(windows.c.admitted).where(
-            windows.c.bucket == bucket, windows.c.window_start == start
-        )
-    ).scalar()
+    used = conn.execute(select(windows.c.admitted).where(_key(token, bucket, start))).scalar()
     return _decision(bucket, False, limit, used or 0, start, window_seconds, now, None)
 
 
-def window_stats(conn: Connection) -> dict[str, dict]:
-    """Per bucket: every window's counts, the most admitted in one window, 429s and 503s."""
-    stats = {
-        b: {"windows": [], "max_per_window": 0, "answered_429": 0, "answered_503": 0}
-        for b in BUCKETS
-    }
-    rows = conn.execute(select(windows).order_by(windows.c.bucket, windows.c.window_start))
+def window_stats(conn: Connection) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(per bucket over every token, per token fingerprint and bucket): every window's counts,
+    the most admitted in one window, and the 429s, 503s and 401s answered."""
+    overall = {bucket: _empty() for bucket in BUCKETS}
+    per_token: dict[str, dict] = {}
+    rows = conn.execute(
+        select(windows).order_by(windows.c.token, windows.c.bucket, windows.c.window_start)
+    )
+    sums: dict[tuple[str, float], dict] = {}
     for row in rows:
-        entry = stats.setdefault(
-            row.bucket, {"windows": [], "max_per_window": 0, "answered_429": 0, "answered_503": 0}
-        )
-        entry["windows"].append(
-            {
-                "start": row.window_start,
-                "admitted": row.admitted,
-                "throttled": row.throttled,
-                "unavailable": row.unavailable,
-            }
-        )
-        entry["max_per_window"] = max(entry["max_per_window"], row.admitted)
-        entry["answered_429"] += row.throttled
-        entry["answered_503"] += row.unavailable
-    return stats
+        token = per_token.setdefault(row.token, {b: _empty() for b in BUCKETS})
+        _add(token.setdefault(row.bucket, _empty()), row, row.limit)
+        total = sums.setdefault((row.bucket, row.window_start), _zero_window(row.window_start))
+        for name in ("admitted", "throttled", "unavailable", "unauthorized"):
+            total[name] += getattr(row, name)
+    for (bucket, _start), window in sorted(sums.items()):
+        entry = overall.setdefault(bucket, _empty())
+        entry["windows"].append(window)
+        entry["max_per_window"] = max(entry["max_per_window"], window["admitted"])
+        entry["answered_429"] += window["throttled"]
+        entry["answered_503"] += window["unavailable"]
+        entry["answered_401"] += window["unauthorized"]
+    return overall, per_token
 
 
 def forget_windows(conn: Connection) -> None:
     conn.execute(delete(windows))
+
+
+def _key(token: str, bucket: str, start: float):
+    return and_(
+        windows.c.token == token, windows.c.bucket == bucket, windows.c.window_start == start
+    )
+
+
+def _ensure_window(conn, token: str, bucket: str, start: float, limit: int | None) -> None:
+    conn.execute(
+        insert_if_absent(
+            conn,
+            windows,
+            token=token,
+            bucket=bucket,
+            window_start=start,
+            limit=EXEMPT if limit is None else limit,
+            admitted=0,
+            throttled=0,
+            unavailable=0,
+            unauthorized=0,
+        )
+    )
+
+
+def _empty() -> dict:
+    return {
+        "windows": [],
+        "max_per_window": 0,
+        "answered_429": 0,
+        "answered_503": 0,
+        "answered_401": 0,
+    }
+
+
+def _zero_window(start: float) -> dict:
+    return {"start": start, "admitted": 0, "throttled": 0, "unavailable": 0, "unauthorized": 0}
+
+
+def _add(entry: dict, row, limit: int) -> None:
+    entry["windows"].append(
+        {
+            "start": row.window_start,
+            "limit": None if limit == EXEMPT else limit,
+            "admitted": row.admitted,
+            "throttled": row.throttled,
+            "unavailable": row.unavailable,
+            "unauthorized": row.unauthorized,
+        }
+    )
+    entry["max_per_window"] = max(entry["max_per_window"], row.admitted)
+    entry["answered_429"] += row.throttled
+    entry["answered_503"] += row.unavailable
+    entry["answered_401"] += row.unauthorized
 
 
 def _window_start(now: float, window_seconds: float) -> float:

@@ -44,14 +44,23 @@ def _admit() -> None:
     sandbox.ensure_started()
     bucket = "get" if request.method == "GET" else "run"
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         # Not admitted, so not counted; the headers still tell the window's state.
         g.sandbox_rate = sandbox.peek(bucket)
         raise SandboxError.single(
             401, "not_authenticated", "Send Authorization: Bearer <token>.", title="Unauthorized"
         )
-    g.sandbox_rate, g.sandbox_knobs = sandbox.admit(bucket)
+    # Each token has its own windows and limit (its JWT's rate_limit claim, or the knobs).
+    g.sandbox_rate, g.sandbox_knobs = sandbox.admit(bucket, token)
     decision = g.sandbox_rate
+    if decision.revoked:
+        raise SandboxError.single(
+            401,
+            "authentication_failed",
+            "Incorrect authentication credentials: this token was revoked (sandbox).",
+            title="Unauthorized",
+        )
     if not decision.admitted:
         raise SandboxError.single(
             429,

@@ -12,7 +12,15 @@ from typing import Any
 
 from sqlalchemy import Engine, delete
 
-from app.sandbox import callback_queue, knobs, outcome, ratelimit, state, zap_runs_endpoint
+from app.sandbox import (
+    callback_queue,
+    knobs,
+    outcome,
+    ratelimit,
+    state,
+    tokens,
+    zap_runs_endpoint,
+)
 from app.sandbox.dispatcher import Dispatcher
 from app.sandbox.signing import SigningKey, load_or_create_key
 from app.sandbox.tables import create_schema, knob_overrides
@@ -110,29 +118,49 @@ class Sandbox:
                 zap_runs_endpoint.restart_generation(conn, self.clock())
             return {**self.knob_defaults, **state.load_knob_overrides(conn)}
 
-    def admit(self, bucket: str) -> tuple[ratelimit.Decision, dict[str, Any]]:
-        """Count a request against its bucket (one write transaction) and draw fault bursts."""
+    def admit(self, bucket: str, token: str) -> tuple[ratelimit.Decision, dict[str, Any]]:
+        """Count a request against its token's bucket (one write transaction) and draw fault
+        bursts; a revoked token's request is counted as a 401 (Decision.revoked)."""
         now = self.clock()
+        name = tokens.fingerprint(token)
         with write(self.engine) as conn:
             current = {**self.knob_defaults, **state.load_knob_overrides(conn)}
-            decision = ratelimit.admit(
-                conn,
-                bucket,
-                _limit(current, bucket),
-                current["window_seconds"],
-                now,
-                burst=ratelimit.draw_burst(
-                    self._faults, current["rate_429_burst"], current["rate_503_burst"]
-                ),
+            limit = tokens.limit_for(token, bucket, current)
+            window = current["window_seconds"]
+            if tokens.is_revoked(conn, name):
+                decision = ratelimit.refuse_unauthorized(conn, name, bucket, limit, window, now)
+                return decision, current
+            burst = ratelimit.draw_burst(
+                self._faults, current["rate_429_burst"], current["rate_503_burst"]
             )
+            decision = ratelimit.admit(conn, name, bucket, limit, window, now, burst=burst)
         return decision, current
 
-    def peek(self, bucket: str) -> ratelimit.Decision:
+    def peek(self, bucket: str, token: str = "") -> ratelimit.Decision:
         current = self.knobs()
+        limit = tokens.limit_for(token, bucket, current)
         with read(self.engine) as conn:
             return ratelimit.peek(
-                conn, bucket, _limit(current, bucket), current["window_seconds"], self.clock()
+                conn,
+                tokens.fingerprint(token),
+                bucket,
+                limit,
+                current["window_seconds"],
+                self.clock(),
             )
+
+    def revoke_token(self, token_fingerprint: str) -> None:
+        """From now on the token answers 401 (for every process), until restored or reset."""
+        with write(self.engine) as conn:
+            tokens.revoke(conn, token_fingerprint, self.clock())
+
+    def restore_token(self, token_fingerprint: str) -> bool:
+        with write(self.engine) as conn:
+            return tokens.restore(conn, token_fingerprint)
+
+    def revoked_tokens(self) -> list[str]:
+        with read(self.engine) as conn:
+            return tokens.revoked(conn)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -193,13 +221,16 @@ class Sandbox:
         with read(self.engine) as conn:
             by_kind = state.runs_by_kind(conn)
             counts = callback_queue.callback_counts(conn)
-            buckets = ratelimit.window_stats(conn)
+            buckets, per_token = ratelimit.window_stats(conn)
         return {
             "runs": {kind: by_kind.get(kind, 0) for kind in outcome.KINDS},
             "callbacks": counts,
             "rate": buckets,
             "answered_429": sum(b["answered_429"] for b in buckets.values()),
             "answered_503": sum(b["answered_503"] for b in buckets.values()),
+            "answered_401": sum(b["answered_401"] for b in buckets.values()),
+            # By token fingerprint (app.accounts.crypto.fingerprint): each token's windows.
+            "tokens": per_token,
             "zap_runs": self.zap_runs.stats(),
         }
 
@@ -208,7 +239,3 @@ class Sandbox:
         retention = self.knobs()["retention_seconds"]
         with write(self.engine) as conn:
             state.forget_expired(conn, now - retention, now - IDEMPOTENCY_SECONDS)
-
-
-def _limit(current: Mapping[str, Any], bucket: str) -> int:
-    return current["get_limit"] if bucket == "get" else current["run_limit"]

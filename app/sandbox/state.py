@@ -14,6 +14,7 @@ from app.sandbox.tables import (
     dialect_insert,
     idempotency,
     knob_overrides,
+    revoked_tokens,
     runs,
     windows,
     zap_runs,
@@ -119,9 +120,10 @@ def runs_by_kind(conn: Connection) -> dict[str, int]:
 
 
 def forget_everything(conn: Connection) -> None:
-    """Runs, zap runs, keys, callbacks, counters and knob overrides go; the signing key stays,
-    so a relay that cached the key set keeps verifying."""
-    for table in (callbacks, idempotency, runs, zap_runs, counters, windows, knob_overrides):
+    """Runs, zap runs, keys, callbacks, counters, revoked tokens and knob overrides go; the
+    signing key stays, so a relay that cached the key set keeps verifying."""
+    tables = (callbacks, idempotency, runs, zap_runs, counters, windows, revoked_tokens)
+    for table in (*tables, knob_overrides):
         conn.execute(delete(table))
 
 

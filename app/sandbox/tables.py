@@ -70,14 +70,27 @@ callbacks = Table(
 )
 Index("ix_sandbox_callbacks_due", callbacks.c.state, callbacks.c.due_at)
 
+# Per token, as upstream counts: each token (named by its fingerprint, never stored itself)
+# has its own windows and limit. ("sandbox_windows" held one set for every token.)
 windows = Table(
-    "sandbox_windows",
+    "sandbox_token_windows",
     metadata,
+    Column("token", String(16), primary_key=True),  # app.accounts.crypto.fingerprint
     Column("bucket", String(8), primary_key=True),  # get | run
     Column("window_start", Float, primary_key=True),
+    Column("limit", Integer, nullable=False),  # the token's limit then; -1: exempt
     Column("admitted", Integer, nullable=False, default=0),
     Column("throttled", Integer, nullable=False, default=0),  # answered 429
     Column("unavailable", Integer, nullable=False, default=0),  # answered 503
+    Column("unauthorized", Integer, nullable=False, default=0),  # answered 401
+)
+
+# Tokens an admin call revoked: they answer 401 until restored (or a reset).
+revoked_tokens = Table(
+    "sandbox_revoked_tokens",
+    metadata,
+    Column("token", String(16), primary_key=True),  # fingerprint
+    Column("revoked_at", Float, nullable=False),
 )
 
 # Only knobs changed at runtime are stored: every process adds them to its own

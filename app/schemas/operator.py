@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
+from app.schemas.account_ids import account_id_field
 from app.schemas.cursors import cursor_field
 from app.schemas.relay import Delivery, Strict, Webhook
 from app.schemas.timestamps import Timestamp
@@ -59,6 +60,9 @@ class DeliveriesQuery(Strict):
     webhook_id = fields.Str(validate=validate.Length(min=1, max=36))
     event_type = fields.Str(validate=validate.Length(min=1, max=32))
     run_id = fields.Str(validate=validate.Length(min=1, max=36))
+    account = account_id_field(
+        metadata={"description": "Deliveries of this account's runs (not Zap run events)."}
+    )
     since = fields.AwareDateTime(default_timezone=None)
     until = fields.AwareDateTime(default_timezone=None)
     cursor = cursor_field()

@@ -6,6 +6,7 @@ import json
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate
 
+from app.schemas.account_ids import account_id_field, named_account_field
 from app.schemas.action_runs import RunActionRequestData
 from app.schemas.cursors import cursor_field
 from app.schemas.json_types import StrictBool, storable, stored_text
@@ -47,10 +48,12 @@ def callback_url_field() -> fields.Url:
 
 
 class RelayStoredActionsRunRequestInput(StoredActionsRunRequestInput):
-    """The upstream run request plus `metadata`, echoed in every forward of the run."""
+    """The upstream run request plus `metadata`, echoed in every forward of the run, and
+    `account`, whose token runs it."""
 
     callback_url = callback_url_field()
     metadata = metadata_field()
+    account = named_account_field()
 
 
 class RelayStoredActionsRunRequest(Strict):
@@ -65,6 +68,7 @@ class RelayRunActionRequestData(RunActionRequestData):
     authentication = stored_text(required=True, allow_none=True, validate=validate.Length(max=255))
     callback_url = callback_url_field()
     metadata = metadata_field()
+    account = named_account_field()
 
 
 class RelayRunActionRequest(Strict):
@@ -120,6 +124,7 @@ class Run(Schema):
     reason = fields.Str(allow_none=True)
     idempotency_id = fields.Str()
     metadata = fields.Dict()
+    account = fields.Str(attribute="account_id", metadata={"description": "Whose token runs it."})
     created_at = Timestamp()
     submitted_at = Timestamp(allow_none=True)
     settled_at = Timestamp(allow_none=True)
@@ -144,6 +149,7 @@ class RunPage(Schema):
 class RunsQuery(Strict):
     status = fields.Str(validate=validate.OneOf(RUN_STATES))
     stored_action_id = stored_text(validate=validate.Length(max=64))
+    account = account_id_field(metadata={"description": "Runs of this account."})
     created_after = fields.AwareDateTime(
         default_timezone=None,
         metadata={"description": "ISO 8601 with an offset, e.g. 2026-11-22T10:00:00Z."},

@@ -4,6 +4,7 @@ import json
 
 from marshmallow import Schema, fields, pre_dump, validate
 
+from app.schemas.account_ids import named_account_field
 from app.schemas.json_types import JsonInt, StrictBool, UuidText, stored_text
 from app.schemas.relay import Strict
 from app.schemas.timestamps import Timestamp
@@ -41,6 +42,7 @@ class ZapWatchCreate(Strict):
         metadata={"description": "Backfill from here; default: runs from the watch's creation."}
     )
     enabled = StrictBool(load_default=True)
+    account = named_account_field()
 
 
 class ZapWatchUpdate(Strict):
@@ -73,6 +75,9 @@ class ZapWatch(Schema):
     """A stored watch row: JSON-text columns as lists, unix times as ISO text."""
 
     id = fields.Str(required=True)
+    account = fields.Str(
+        attribute="account_id", metadata={"description": "Whose token polls Zap runs."}
+    )
     zap_id = fields.Int(allow_none=True)
     statuses = fields.List(fields.Str())
     search = fields.Str(allow_none=True)

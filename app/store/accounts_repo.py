@@ -52,3 +52,30 @@ def unauthorized_ids(conn) -> list[str]:
     """Accounts whose token upstream refused: their submissions and polls wait."""
     stmt = select(accounts.c.id).where(accounts.c.state == "unauthorized")
     return list(conn.execute(stmt).scalars())
+
+
+def replace_ciphertext(conn, account_id: str, old: str, new: str) -> bool:
+    """Re-encryption's write: only if the token was not replaced meanwhile (a PATCH wins)."""
+    stmt = (
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.token_ciphertext == old)
+        .values(token_ciphertext=new)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def mark_unauthorized(
+    conn, account_id: str, token_fingerprint: str, detail: str, at: float
+) -> bool:
+    """Upstream refused the token with this fingerprint: the account's work waits. False when
+    the account is unauthorized already or its token was replaced meanwhile (a PATCH won)."""
+    stmt = (
+        update(accounts)
+        .where(
+            accounts.c.id == account_id,
+            accounts.c.state == "active",
+            accounts.c.token_fingerprint == token_fingerprint,
+        )
+        .values(state="unauthorized", unauthorized_at=at, unauthorized_detail=detail)
+    )
+    return conn.execute(stmt).rowcount == 1

@@ -1,4 +1,4 @@
-"""SQL for the shared upstream rate budget: one locked row per bucket."""
+"""SQL for the shared upstream rate budget: one locked row per account and bucket."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ STATE_COLUMNS = ("window_start", "window_end", "used", "limit", "blocked_until")
 
 
 def locked_bucket(conn: Connection, bucket: str, fresh: dict) -> dict:
-    """The bucket's row, locked for this transaction; `fresh` is inserted first when absent."""
+    """The row of `bucket` ("<account>/<get|run>"), locked for this transaction; `fresh` is
+    inserted first when absent."""
     query = select(rate_budget).where(rate_budget.c.bucket == bucket).with_for_update()
     row = conn.execute(query).one_or_none()
     if row is None:
@@ -29,5 +30,5 @@ def save_bucket(conn: Connection, bucket: str, state: dict) -> None:
 
 
 def bucket_rows(conn: Connection) -> dict[str, dict]:
-    """Every bucket's stored state, by bucket name."""
+    """Every bucket's stored state, by "<account>/<bucket>"."""
     return {row.bucket: dict(row._mapping) for row in conn.execute(select(rate_budget))}

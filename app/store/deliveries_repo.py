@@ -133,7 +133,8 @@ def requeue_run_deliveries(conn, run_id: str, now: float) -> int:
     attempt ends, so two sends of one event never overlap.
     """
     in_flight = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
-    of_run = deliveries.c.run_id == run_id
+    # Held ones wait for their target to be enabled, not for a redelivery.
+    of_run = and_(deliveries.c.run_id == run_id, deliveries.c.state != DeliveryState.HELD)
     flagged = conn.execute(
         update(deliveries).where(of_run, in_flight).values(requeue_requested=True)
     ).rowcount

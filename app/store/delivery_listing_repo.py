@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import and_, exists, not_, or_, select
 
 from app.delivery.states import DeliveryState
-from app.store.tables import deliveries, target_health
+from app.store.tables import deliveries, runs, target_health
 
 
 def _paused(now: float):
@@ -34,6 +34,10 @@ def list_deliveries(conn, filters: dict, after: tuple[float, str] | None, limit:
     for name in ("webhook_id", "event_type", "run_id", "zap_event_id"):
         if filters.get(name):
             stmt = stmt.where(deliveries.c[name] == filters[name])
+    if filters.get("account"):
+        # A run's deliveries are its account's; Zap run events and operational events have none.
+        of_account = select(runs.c.id).where(runs.c.account_id == filters["account"])
+        stmt = stmt.where(deliveries.c.run_id.in_(of_account))
     if filters.get("since") is not None:
         stmt = stmt.where(deliveries.c.created_at >= filters["since"])
     if filters.get("until") is not None:

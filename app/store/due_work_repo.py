@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.runs.states import RunState
-from app.store.tables import runs, zap_watches
+from app.store.tables import accounts, runs, zap_watches
 
 
 def next_upstream_due_at(conn) -> float | None:
@@ -13,9 +13,15 @@ def next_upstream_due_at(conn) -> float | None:
 
     Each is one indexed MIN, so an idle worker can ask before every sleep.
     """
-    submit = select(func.min(runs.c.next_submit_at)).where(runs.c.state == RunState.QUEUED.value)
+    # The runs of an account whose token upstream refused wait for a new one (its PATCH rings
+    # the wake-up), not for their due time: counted, they would keep idle threads spinning.
+    held = select(accounts.c.id).where(accounts.c.state == "unauthorized")
+    submit = select(func.min(runs.c.next_submit_at)).where(
+        runs.c.state == RunState.QUEUED.value, runs.c.account_id.not_in(held)
+    )
     poll = select(func.min(runs.c.next_poll_at)).where(
-        runs.c.state.in_([RunState.SUBMITTED.value, RunState.WAITING.value])
+        runs.c.state.in_([RunState.SUBMITTED.value, RunState.WAITING.value]),
+        runs.c.account_id.not_in(held),
     )
     watch = select(func.min(zap_watches.c.next_poll_at)).where(zap_watches.c.enabled.is_(True))
     times = [conn.execute(stmt).scalar() for stmt in (submit, poll, watch)]

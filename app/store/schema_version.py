@@ -14,6 +14,16 @@ from app.store.engine import build_engine, is_sqlite
 # Alembic announces each of its built-in plugins at INFO as it is imported: noise in every log.
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+
+def _not_dialect_chatter(record: logging.LogRecord) -> bool:
+    """At every start alembic says which dialect it drives and how ("Context impl SQLiteImpl.",
+    "Will assume non-transactional DDL."); only its "Running upgrade ..." lines tell a user
+    anything. They go through the process's own handler, in its one format."""
+    return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_not_dialect_chatter)
+
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402

@@ -1,14 +1,25 @@
-"""The upstream rate budget, kept in the database so every thread, process and machine shares it."""
+"""The upstream rate budget, kept in the database so every thread, process and machine shares it.
+
+Each account (each token) has its own fixed windows per bucket: the row "<account>/<bucket>".
+A row's `limit` is the limit in force for its current window: the account's configured limit
+when the window starts, corrected by upstream's X-RateLimit-Limit during it (unless the
+operator's override pins it); -1 for an exempt token.
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.store import budget_repo
 from app.store.engine import Engine, read, write
+from app.upstream.account_limits import BucketLimit
 from app.upstream.outcomes import RateInfo
+
+DEFAULT_ACCOUNT = "default"
+EXEMPT = -1  # a stored limit: the token's rate_limit claim says exempt
 
 
 @dataclass(frozen=True)
@@ -18,107 +29,163 @@ class Admission:
     wait: float
     window_start: float
     window_end: float
+    account: str = DEFAULT_ACCOUNT
+    limit: int | None = None  # the window's limit; None: exempt
 
     @property
     def granted(self) -> bool:
         return self.wait == 0.0
 
 
+def bucket_key(account: str, bucket: str) -> str:
+    return f"{account}/{bucket}"
+
+
 class RateBudget:
-    """Fixed windows per bucket ("get", "run"); each decision is one locked write transaction."""
+    """Fixed windows per account and bucket ("get", "run"); each decision is one locked write
+    transaction. `limits` are the defaults (ZAPIER_GET_LIMIT, ZAPIER_RUN_LIMIT); a call names
+    its account's own BucketLimit when it has one (app/upstream/account_limits.py)."""
 
     def __init__(self, engine: Engine, limits: dict[str, int], window_seconds: float = 300.0):
         self.engine = engine
         self.limits = dict(limits)
         self.window_seconds = float(window_seconds)
 
-    def try_acquire(self, bucket: str, now: float | None = None) -> float:
+    def try_acquire(self, bucket: str, now: float | None = None, **account) -> float:
         """0.0 when a call is granted and counted, else the seconds until one may be."""
-        return self.acquire(bucket, now).wait
+        return self.acquire(bucket, now, **account).wait
 
-    def acquire(self, bucket: str, now: float | None = None) -> Admission:
+    def acquire(
+        self,
+        bucket: str,
+        now: float | None = None,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        limit: BucketLimit | None = None,
+    ) -> Admission:
         """Like try_acquire, also naming the window the decision was made in."""
         now = time.time() if now is None else now
-        limit = self._limit(bucket)
+        configured = self._configured(bucket, limit)
         with write(self.engine) as conn:
-            state = self._locked_state(conn, bucket, now)
+            state = self._locked_state(conn, account, bucket, now, configured)
             next_grant = state["blocked_until"]
-            if state["used"] >= limit:
+            if state["limit"] != EXEMPT and state["used"] >= state["limit"]:
                 next_grant = max(next_grant, state["window_end"])
             elif next_grant <= now:
                 state["used"] += 1
-            budget_repo.save_bucket(conn, bucket, state)
+            budget_repo.save_bucket(conn, bucket_key(account, bucket), state)
         wait = max(0.0, next_grant - now)
-        return Admission(wait, state["window_start"], state["window_end"])
+        shown = None if state["limit"] == EXEMPT else state["limit"]
+        return Admission(wait, state["window_start"], state["window_end"], account, shown)
 
-    def observe(self, bucket: str, rate: RateInfo | None, now: float | None = None) -> None:
-        """Raise our count to what upstream's headers say is left; follow upstream's window."""
+    def observe(
+        self,
+        bucket: str,
+        rate: RateInfo | None,
+        now: float | None = None,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        limit: BucketLimit | None = None,
+    ) -> None:
+        """Raise our count to what upstream's headers say is left; follow upstream's window and
+        its limit (an operator's override keeps its own limit)."""
         if rate is None or (rate.remaining is None and rate.reset_at is None):
             return
         now = time.time() if now is None else now
         # Headers about a window that is already over say nothing about the current one.
         if rate.reset_at is not None and rate.reset_at <= now:
             return
-        limit = self._limit(bucket)
+        configured = self._configured(bucket, limit)
         with write(self.engine) as conn:
-            state = self._locked_state(conn, bucket, now)
+            state = self._locked_state(conn, account, bucket, now, configured)
             if rate.reset_at is not None and rate.reset_at <= now + self.window_seconds:
                 state["window_end"] = rate.reset_at
                 state["window_start"] = min(now, rate.reset_at - self.window_seconds)
-            if rate.remaining is not None:
+            if rate.limit is not None and not configured.pinned:
+                state["limit"] = rate.limit
+            if rate.remaining is not None and state["limit"] != EXEMPT:
                 # Upstream lets R more calls through, whatever either side's limit is; and
                 # calls of ours still in flight are not in R yet, so never count lower.
-                state["used"] = max(state["used"], limit - rate.remaining)
-            budget_repo.save_bucket(conn, bucket, state)
+                state["used"] = max(state["used"], state["limit"] - rate.remaining)
+            budget_repo.save_bucket(conn, bucket_key(account, bucket), state)
 
-    def block(self, bucket: str, until: float) -> None:
-        """After a 429/503 with Retry-After: no call in this bucket before `until`."""
-        self._limit(bucket)
+    def block(self, bucket: str, until: float, *, account: str = DEFAULT_ACCOUNT) -> None:
+        """After a 429/503 with Retry-After: no call of this account and bucket before `until`."""
+        configured = self._configured(bucket, None)
         with write(self.engine) as conn:
-            state = self._locked_state(conn, bucket, time.time())
+            state = self._locked_state(conn, account, bucket, time.time(), configured, keep=True)
             state["blocked_until"] = max(state["blocked_until"], until)
-            budget_repo.save_bucket(conn, bucket, state)
+            budget_repo.save_bucket(conn, bucket_key(account, bucket), state)
 
-    def snapshot(self, now: float | None = None) -> dict[str, dict]:
-        """Per bucket: limit, used, remaining, window_end, blocked_until (for metrics)."""
+    def snapshot(self, now: float | None = None, account: str = DEFAULT_ACCOUNT) -> dict:
+        """Per bucket of one account: limit, used, remaining, window_end, blocked_until."""
         now = time.time() if now is None else now
         with read(self.engine) as conn:
             rows = budget_repo.bucket_rows(conn)
+        return self._view(rows, account, self.limits, now)
+
+    def snapshot_accounts(self, now: float | None = None, accounts: Iterable[str] = ()) -> dict:
+        """{account: snapshot} for every account with a window, and `accounts` besides."""
+        now = time.time() if now is None else now
+        with read(self.engine) as conn:
+            rows = budget_repo.bucket_rows(conn)
+        names = {key.rpartition("/")[0] for key in rows} | set(accounts)
+        return {name: self._view(rows, name, self.limits, now) for name in sorted(names)}
+
+    def _view(self, rows: dict, account: str, buckets: Iterable[str], now: float) -> dict:
         view = {}
-        for bucket, limit in self.limits.items():
-            row = rows.get(bucket)
+        for bucket in buckets:
+            row = rows.get(bucket_key(account, bucket))
             live = row is not None and now < row["window_end"]
             used = row["used"] if live else 0
+            stored = row["limit"] if row is not None else self.limits[bucket]
+            limit = None if stored == EXEMPT else stored
             view[bucket] = {
                 "limit": limit,
                 "used": used,
-                "remaining": max(0, limit - used),
+                "remaining": math.inf if limit is None else max(0, limit - used),
                 "window_end": row["window_end"] if live else None,
                 "blocked_until": row["blocked_until"] if row is not None else 0.0,
             }
         return view
 
-    def _limit(self, bucket: str) -> int:
-        try:
-            return self.limits[bucket]
-        except KeyError:
-            raise ValueError(f"unknown rate budget bucket {bucket!r}") from None
+    def _configured(self, bucket: str, limit: BucketLimit | None) -> BucketLimit:
+        if bucket not in self.limits:
+            raise ValueError(f"unknown rate budget bucket {bucket!r}")
+        return limit if limit is not None else BucketLimit(self.limits[bucket])
 
-    def _locked_state(self, conn, bucket: str, now: float) -> dict:
-        """The bucket's state, locked for this transaction and moved into the window of `now`."""
+    def _locked_state(
+        self,
+        conn,
+        account: str,
+        bucket: str,
+        now: float,
+        configured: BucketLimit,
+        keep: bool = False,
+    ) -> dict:
+        """The bucket's state, locked for this transaction and moved into the window of `now`.
+
+        A new window starts at the configured limit; within a window the stored one stands
+        (upstream may have corrected it), unless the operator's override pins it. `keep`: the
+        caller knows no limit (a block), so the stored one stands in any case.
+        """
+        calls = EXEMPT if configured.calls is None else configured.calls
         fresh = {
             "window_start": now,
             "window_end": now + self.window_seconds,
             "used": 0,
-            "limit": self._limit(bucket),
+            "limit": calls,
             "blocked_until": 0.0,
         }
-        state = budget_repo.locked_bucket(conn, bucket, fresh)
-        state["limit"] = self._limit(bucket)
+        state = budget_repo.locked_bucket(conn, bucket_key(account, bucket), fresh)
         if now >= state["window_end"]:
             # Windows follow one another back to back, so they stay on upstream's grid.
             skipped = math.floor((now - state["window_end"]) / self.window_seconds)
             state["window_start"] = state["window_end"] + skipped * self.window_seconds
             state["window_end"] = state["window_start"] + self.window_seconds
             state["used"] = 0
+            if not keep:
+                state["limit"] = calls
+        elif configured.pinned:
+            state["limit"] = calls
         return state

@@ -25,40 +25,38 @@ class UpstreamClient:
     connect, headers and body included: see app/upstream/transport.py.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        connect_timeout: float = 5.0,
-        total_timeout: float = 30.0,
-    ):
+    def __init__(self, base_url: str, connect_timeout: float = 5.0, total_timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self._transport = Transport(headers, connect_timeout, total_timeout)
+        # No Authorization here: each call carries its account's token (app/accounts/tokens.py).
+        self._transport = Transport({"Accept": "application/json"}, connect_timeout, total_timeout)
 
     def run_stored_action(
-        self, stored_action_id: str, data: dict, deadline: float | None = None
+        self, stored_action_id: str, data: dict, deadline: float | None = None, *, token: str
     ) -> UpstreamOutcome:
         """POST /actions/v1/stored-actions/{id}/run: Accepted(upstream run id) on 202."""
         path = f"/actions/v1/stored-actions/{_segment(stored_action_id)}/run"
-        return self._post(path, data, StoredActionsRunResponse(), deadline)
+        return self._post(path, data, StoredActionsRunResponse(), token, deadline)
 
-    def get_stored_action_run(self, stored_action_id: str, run_id: str) -> UpstreamOutcome:
+    def get_stored_action_run(
+        self, stored_action_id: str, run_id: str, *, token: str
+    ) -> UpstreamOutcome:
         """GET /actions/v1/stored-actions/{id}/runs/{run_id}: Result, Processing or NotFound."""
         path = f"/actions/v1/stored-actions/{_segment(stored_action_id)}/runs/{_segment(run_id)}"
-        return self._get(path, StoredActionResult())
+        return self._get(path, StoredActionResult(), token)
 
-    def create_action_run(self, data: dict, deadline: float | None = None) -> UpstreamOutcome:
+    def create_action_run(
+        self, data: dict, deadline: float | None = None, *, token: str
+    ) -> UpstreamOutcome:
         """POST /v2/action-runs: Accepted(upstream run id)."""
-        return self._post("/v2/action-runs", data, RunActionResponse(), deadline)
+        return self._post("/v2/action-runs", data, RunActionResponse(), token, deadline)
 
-    def get_action_run(self, run_id: str) -> UpstreamOutcome:
+    def get_action_run(self, run_id: str, *, token: str) -> UpstreamOutcome:
         """GET /v2/action-runs/{id}: Result (the whole `{"data": ...}` answer) or NotFound."""
-        return self._get(f"/v2/action-runs/{_segment(run_id)}", ActionRunResponse())
+        return self._get(f"/v2/action-runs/{_segment(run_id)}", ActionRunResponse(), token)
 
-    def list_zap_runs(self, params: dict) -> UpstreamOutcome:
+    def list_zap_runs(self, params: dict, *, token: str) -> UpstreamOutcome:
         """GET /v2/zap-runs: Result whose body is one page (links, meta, data)."""
-        return self._get("/v2/zap-runs", ZapRunsPage(), params=params)
+        return self._get("/v2/zap-runs", ZapRunsPage(), token, params=params)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -70,8 +68,10 @@ class UpstreamClient:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _post(self, path: str, data: dict, schema: Schema, deadline=None) -> UpstreamOutcome:
-        answer = self._send("POST", path, deadline, json={"data": data})
+    def _post(
+        self, path: str, data: dict, schema: Schema, token: str, deadline=None
+    ) -> UpstreamOutcome:
+        answer = self._send("POST", path, token, deadline, json={"data": data})
         if isinstance(answer, TransportError):
             return answer
         response, common, now = answer
@@ -79,8 +79,10 @@ class UpstreamClient:
             return to_accepted(response, schema, common)
         return to_failure(response, common, now)
 
-    def _get(self, path: str, schema: Schema, params: dict | None = None) -> UpstreamOutcome:
-        answer = self._send("GET", path, None, params=params)
+    def _get(
+        self, path: str, schema: Schema, token: str, params: dict | None = None
+    ) -> UpstreamOutcome:
+        answer = self._send("GET", path, token, None, params=params)
         if isinstance(answer, TransportError):
             return answer
         response, common, now = answer
@@ -95,11 +97,14 @@ class UpstreamClient:
             return NotFound(errors=outcome.errors, **common)
         return outcome
 
-    def _send(self, method: str, path: str, deadline: float | None, **kwargs):
+    def _send(self, method: str, path: str, token: str, deadline: float | None, **kwargs):
         """(answer, common outcome fields, now) or a TransportError when no answer came."""
         started = time.monotonic()
+        headers = {"Authorization": f"Bearer {token}"}
         try:
-            answer = self._transport.request(method, self.base_url + path, deadline, **kwargs)
+            answer = self._transport.request(
+                method, self.base_url + path, deadline, headers=headers, **kwargs
+            )
         except TransportFailure as failure:
             kind = "timeout" if failure.timeout else "connection error"
             return TransportError(f"{kind}: {failure}", latency_ms=_elapsed_ms(started))

@@ -1,4 +1,5 @@
-"""Every upstream call goes through here: budget first, then the call, then its bookkeeping."""
+"""Every upstream call goes through here: the account's token and budget first, then the call,
+then its bookkeeping. A call names its account: each has its own token, windows and state."""
 
 from __future__ import annotations
 
@@ -6,107 +7,177 @@ import logging
 import time
 from collections.abc import Callable
 
+from app.accounts.tokens import AccountTokens, AccountUnavailable, Credentials
 from app.observability.event_metrics import observe_upstream
 from app.store import upstream_calls_repo
 from app.store.engine import DatabaseError, Engine, write
+from app.upstream.account_limits import BucketLimit, resolve_limits
 from app.upstream.budget import Admission, RateBudget
 from app.upstream.client import UpstreamClient
 from app.upstream.outcomes import (
     Deferred,
     Throttled,
+    Unauthorized,
     Unavailable,
     UpstreamOutcome,
 )
+from app.upstream.refusals import token_refusal
 
 log = logging.getLogger(__name__)
 
 RUN_BUCKET = "run"
 GET_BUCKET = "get"
+# An account whose token cannot be read (a missing key) is looked at again this often.
+UNUSABLE_RETRY_SECONDS = 60.0
 
 
 class UpstreamGateway:
-    """Never sleeps: a refused budget comes back as Deferred(wait) and the caller reschedules."""
+    """Never sleeps: a refused budget comes back as Deferred(wait) and the caller reschedules;
+    an account upstream refused comes back as Unauthorized and its work waits for a new token."""
 
     def __init__(
         self,
         client: UpstreamClient,
         budget: RateBudget,
         engine: Engine,
+        tokens: AccountTokens,
         on_budget_spent: Callable[[str, Admission], None] | None = None,
     ):
         self.client = client
         self.budget = budget
         self.engine = engine
-        # Told once per bucket and window when work had to wait for the budget.
+        self.tokens = tokens
+        # Told once per account, bucket and window when work had to wait for the budget.
         self.on_budget_spent = on_budget_spent
-        self._told: set[tuple[str, float]] = set()
+        self._told: set[tuple[str, str, float]] = set()
 
     def run_stored_action(
-        self, run_id: str, stored_action_id: str, data: dict, deadline: float | None = None
+        self,
+        run_id: str,
+        stored_action_id: str,
+        data: dict,
+        deadline: float | None = None,
+        *,
+        account: str,
     ) -> UpstreamOutcome:
         return self._call(
             run_id,
+            account,
             "run_stored_action",
             RUN_BUCKET,
-            lambda: self.client.run_stored_action(stored_action_id, data, deadline),
+            lambda token: self.client.run_stored_action(
+                stored_action_id, data, deadline, token=token
+            ),
         )
 
     def get_stored_action_run(
-        self, run_id: str, stored_action_id: str, upstream_run_id: str
+        self, run_id: str, stored_action_id: str, upstream_run_id: str, *, account: str
     ) -> UpstreamOutcome:
         return self._call(
             run_id,
+            account,
             "get_stored_action_run",
             GET_BUCKET,
-            lambda: self.client.get_stored_action_run(stored_action_id, upstream_run_id),
+            lambda token: self.client.get_stored_action_run(
+                stored_action_id, upstream_run_id, token=token
+            ),
         )
 
     def create_action_run(
-        self, run_id: str, data: dict, deadline: float | None = None
+        self, run_id: str, data: dict, deadline: float | None = None, *, account: str
     ) -> UpstreamOutcome:
         return self._call(
             run_id,
+            account,
             "create_action_run",
             RUN_BUCKET,
-            lambda: self.client.create_action_run(data, deadline),
+            lambda token: self.client.create_action_run(data, deadline, token=token),
         )
 
-    def get_action_run(self, run_id: str, upstream_run_id: str) -> UpstreamOutcome:
+    def get_action_run(self, run_id: str, upstream_run_id: str, *, account: str) -> UpstreamOutcome:
         return self._call(
             run_id,
+            account,
             "get_action_run",
             GET_BUCKET,
-            lambda: self.client.get_action_run(upstream_run_id),
+            lambda token: self.client.get_action_run(upstream_run_id, token=token),
         )
 
-    def list_zap_runs(self, watch_id: str, params: dict) -> UpstreamOutcome:
+    def list_zap_runs(self, watch_id: str, params: dict, *, account: str) -> UpstreamOutcome:
         return self._call(
-            watch_id, "list_zap_runs", GET_BUCKET, lambda: self.client.list_zap_runs(params)
+            watch_id,
+            account,
+            "list_zap_runs",
+            GET_BUCKET,
+            lambda token: self.client.list_zap_runs(params, token=token),
         )
+
+    def limits_of(self, credentials: Credentials) -> dict[str, BucketLimit]:
+        """The account's limit per bucket: override, else its JWT's claims, else defaults."""
+        defaults = tuple(sorted(self.budget.limits.items()))
+        return resolve_limits(credentials.token, credentials.overrides_json, defaults)
 
     def _call(
-        self, run_id: str, operation: str, bucket: str, send: Callable[[], UpstreamOutcome]
+        self,
+        run_id: str,
+        account: str,
+        operation: str,
+        bucket: str,
+        send: Callable[[str], UpstreamOutcome],
     ) -> UpstreamOutcome:
-        admission = self.budget.acquire(bucket)
+        try:
+            credentials = self.tokens.credentials(account)
+        except AccountUnavailable as err:
+            reason = f"account {account} cannot be used: {err}"
+            return Unauthorized(account, reason, retry_in=UNUSABLE_RETRY_SECONDS)
+        if not credentials.active:
+            # Held until the token is replaced: no call, nothing spent.
+            detail = credentials.unauthorized_detail or "upstream refused its token"
+            return Unauthorized(account, f"account {account} unauthorized: {detail}")
+        limit = self.limits_of(credentials)[bucket]
+        admission = self.budget.acquire(bucket, account=account, limit=limit)
         if not admission.granted:
             self._tell_budget_spent(bucket, admission)
             return Deferred(admission.wait)
         started_at = time.time()
-        outcome = send()
+        outcome = self._refused_token(credentials, send(credentials.token))
         observe_upstream(operation, outcome)
         try:
-            self._account(run_id, operation, bucket, outcome, started_at)
+            self._account(run_id, account, operation, bucket, limit, outcome, started_at)
+            self.tokens.touch(credentials)
         except DatabaseError:
             # The call happened and its answer matters more than its bookkeeping: a run POST
             # whose Accepted were lost here would be submitted again.
             log.exception("could not record upstream call %s for run %s", operation, run_id)
         return outcome
 
+    def _refused_token(self, credentials: Credentials, outcome: UpstreamOutcome):
+        """A stored account's token upstream refuses: the account is marked, and the outcome
+        holds the work instead of failing it. The default account's refusals stay refusals:
+        its token changes only with a restart."""
+        detail = token_refusal(outcome) if credentials.stored else None
+        if detail is None:
+            return outcome
+        account = credentials.account_id
+        try:
+            if self.tokens.refused(credentials, detail):
+                log.warning("account %s unauthorized: %s", account, detail)
+        except DatabaseError:
+            log.exception("could not mark account %s unauthorized", account)
+        return Unauthorized(
+            account,
+            f"account {account} unauthorized: {detail}",
+            errors=outcome.errors,
+            status=outcome.status,
+            rate=outcome.rate,
+            latency_ms=outcome.latency_ms,
+        )
+
     def _tell_budget_spent(self, bucket: str, admission: Admission) -> None:
-        window = (bucket, admission.window_end)
+        window = (admission.account, bucket, admission.window_end)
         if self.on_budget_spent is None or window in self._told:
             return
-        self._told = {w for w in self._told if w[1] >= admission.window_start} | {window}
+        self._told = {w for w in self._told if w[2] >= admission.window_start} | {window}
         try:
             self.on_budget_spent(bucket, admission)
         except DatabaseError:
@@ -115,15 +186,18 @@ class UpstreamGateway:
     def _account(
         self,
         run_id: str,
+        account: str,
         operation: str,
         bucket: str,
+        limit: BucketLimit,
         outcome: UpstreamOutcome,
         started_at: float,
     ) -> None:
-        self.budget.observe(bucket, outcome.rate)
+        self.budget.observe(bucket, outcome.rate, account=account, limit=limit)
         match outcome:
             case Throttled(retry_after=after) | Unavailable(retry_after=after) if after is not None:
-                self.budget.block(bucket, time.time() + after)
+                # This account's 429 or 503: its own windows wait, no other account's.
+                self.budget.block(bucket, time.time() + after, account=account)
         with write(self.engine) as conn:
             upstream_calls_repo.record_call(
                 conn,

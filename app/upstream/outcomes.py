@@ -90,6 +90,19 @@ class TransportError(Outcome):
 
 
 @dataclass(frozen=True)
+class Unauthorized(Outcome):
+    """The account's work waits: upstream refused its token (401, or 403 on auth; `status`
+    says which), or it was refused before and no call was made (`status` None). `retry_in`
+    None: until the token is replaced; otherwise seconds (a token the relay cannot read)."""
+
+    kind: ClassVar[str] = "unauthorized"
+    account: str
+    reason: str  # "account <id> unauthorized: <upstream's answer>", for the run's reason
+    retry_in: float | None = None
+    errors: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Deferred(Outcome):
     """The shared budget refused: no call was made; try again in `wait` seconds."""
 
@@ -106,5 +119,6 @@ UpstreamOutcome = (
     | Throttled
     | Unavailable
     | TransportError
+    | Unauthorized
     | Deferred
 )

@@ -78,7 +78,8 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
 
     def request(self, method: str, url: str, deadline: float | None = None, **kwargs):
-        """An HttpAnswer, or TransportFailure when none came within the deadline."""
+        """An HttpAnswer, or TransportFailure when none came within the deadline. `headers`
+        (the account's Authorization) go with this request only, on top of the session's."""
         total = min(deadline or self.total_timeout, self.total_timeout)
         try:
             return self.loop_thread.run(

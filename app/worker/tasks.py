@@ -25,7 +25,11 @@ def submit_one(services: Services, owner: str) -> bool:
     """Submit one queued run whose time has come; True if there was one."""
     settings = services.settings
     run = runs_repo.claim_due_submission(
-        services.engine, owner, time.time(), settings.worker_lease_seconds
+        services.engine,
+        owner,
+        time.time(),
+        settings.worker_lease_seconds,
+        max_age=settings.run_max_age_seconds,
     )
     if run is None:
         return False
@@ -43,7 +47,11 @@ def poll_one(services: Services, owner: str) -> bool:
     polled once more first: upstream may hold its result (apply_poll_outcome expires it)."""
     settings = services.settings
     run = runs_repo.claim_due_poll(
-        services.engine, owner, time.time(), settings.worker_lease_seconds
+        services.engine,
+        owner,
+        time.time(),
+        settings.worker_lease_seconds,
+        max_age=settings.run_max_age_seconds,
     )
     if run is None:
         return False

@@ -41,7 +41,12 @@ def record_status(conn, watch: dict, run: dict, previous: str | None, targets, n
     body = {
         "type": event_type(status),
         "timestamp": iso(now),
-        "data": {"watch_id": watch["id"], "previous_status": previous, "zap_run": run},
+        "data": {
+            "watch_id": watch["id"],
+            "account": watch["account_id"],
+            "previous_status": previous,
+            "zap_run": run,
+        },
     }
     event = zap_repo.event_for(
         conn,

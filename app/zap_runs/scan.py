@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
+from app.accounts.tokens import DEFAULT_ACCOUNT
 from app.delivery.run_events import iso
 from app.schemas.zap_runs_contract import FINISHED_STATUSES
 from app.store import zap_repo
@@ -62,7 +63,8 @@ def begin_scan(watch: dict) -> dict:
 def watch_step(services: Services, watch: dict, owner: str, now: float) -> str:
     """Fetch and record one page for a leased watch; returns a short verdict."""
     watch = begin_scan(watch)
-    outcome = services.gateway.list_zap_runs(watch["id"], scan_params(watch))
+    account = watch.get("account_id") or DEFAULT_ACCOUNT
+    outcome = services.gateway.list_zap_runs(watch["id"], scan_params(watch), account=account)
     with write(services.engine) as conn:
         match outcome:
             case oc.Result(raw=raw):
@@ -122,6 +124,10 @@ def _later(watch: dict, outcome: oc.UpstreamOutcome, now: float) -> tuple[dict, 
     match outcome:
         case oc.Deferred(wait=wait):
             return {**scan, "next_poll_at": now + wait}, "waiting for the shared budget"
+        case oc.Unauthorized(reason=reason, retry_in=retry_in):
+            # Looked at again now and then; no call is made until the token is replaced.
+            wait = retry_in or RETRY_SECONDS
+            return {**scan, "next_poll_at": now + wait, "last_error": reason}, "account held"
         case oc.Throttled(retry_after=after) | oc.Unavailable(retry_after=after) if after:
             retry_in = after
         case _:

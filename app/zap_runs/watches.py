@@ -7,6 +7,7 @@ import time
 import uuid
 from urllib.parse import urlencode
 
+from app.accounts.selection import choose_account
 from app.errors import NotFound
 from app.schemas.timestamps import iso
 from app.store import webhooks_repo, zap_repo
@@ -46,6 +47,8 @@ def create_watch(services, values: dict) -> dict:
         "updated_at": now,
     }
     with write(services.engine) as conn:
+        account = choose_account(conn, services.settings, values.get("account"), "/account")
+        row["account_id"] = account
         _check_webhooks(conn, values.get("webhook_ids") or [])
         zap_repo.insert_watch(conn, row)
         return zap_repo.get_watch(conn, row["id"])

@@ -36,7 +36,8 @@ def test_metrics_count_runs_callbacks_and_upstream_calls(client, services, sandb
     assert added("relay_callbacks_received_total", verdict="duplicate") == 1
     calls = {"operation": "run_stored_action", "outcome": "accepted"}
     assert added("relay_upstream_calls_total", **calls) == 2
-    assert samples[("relay_upstream_budget_remaining", (("bucket", "run"),))] == 198
+    budget = ("relay_upstream_budget_remaining", (("account", "default"), ("bucket", "run")))
+    assert samples[budget] == 198
     assert samples[("relay_oldest_open_run_age_seconds", ())] >= 0
     assert open_run != settled
 

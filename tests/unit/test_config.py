@@ -52,6 +52,23 @@ def test_live_mode_requires(missing):
         ("MAX_BODY_BYTES", "12"),
         ("ZAPIER_GET_LIMIT", "0"),
         ("RELAY_SECRET", "short"),
+        # The first hour of a new user (issue 12): each of these got a traceback, or worse.
+        ("DATABASE_URL", "sqlite:relay.db"),
+        ("SANDBOX_DATABASE_URL", "sqlite:sandbox.db"),
+        ("PORT", "99999"),
+        ("PORT", "0"),
+        ("WORKER_METRICS_PORT", "70000"),
+        ("WEB_CONCURRENCY", "abc"),
+        ("WEB_CONCURRENCY", "0"),
+        ("WEB_THREADS", "many"),
+        ("SANDBOX_CALLBACK_DROP", "abc"),
+        ("SANDBOX_V2_CALLBACKS", "maybe"),
+        ("FORWARD_URLS", "http://127.0.0.1:9000/;http://127.0.0.1:9001/"),
+        ("FORWARD_URLS", "http://127.0.0.1:9000/ http://127.0.0.1:9001/"),
+        ("BIND_HOST", "not a host"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "loud"),
+        ("CALLBACK_GRACE_SECONDS", "nan"),
     ],
 )
 def test_malformed_setting_names_the_variable(name, value):
@@ -90,3 +107,58 @@ def test_cli_start_fails_with_one_line(tmp_path):
         "relay: configuration error: PUBLIC_BASE_URL: required in live mode "
         "(the relay's public https URL)"
     ]
+
+
+@pytest.mark.parametrize(
+    "name", ["PUBLIC_BASE_URL", "ZAPIER_API_BASE", "FORWARD_URLS", "ZAPIER_CALLBACK_JWKS_URL"]
+)
+def test_a_url_with_a_user_or_password_is_refused(name):
+    with pytest.raises(ConfigError) as err:
+        load_settings({**LIVE, name: "https://user:secret@hooks.example.com/a"})
+    assert str(err.value).startswith(f"{name}: ") and "secret" not in str(err.value)
+
+
+def test_sandbox_mode_listens_on_loopback_and_live_mode_everywhere():
+    assert load_settings({}).bind_host == "127.0.0.1"
+    assert load_settings(LIVE).bind_host == "0.0.0.0"
+    settings = load_settings({"BIND_HOST": "0.0.0.0", "PORT": "8123"})
+    assert settings.bind_host == "0.0.0.0"
+    assert settings.public_base_url == "http://127.0.0.1:8123"  # still reachable from here
+    assert load_settings({"BIND_HOST": "::1"}).public_base_url == "http://[::1]:8000"
+
+
+def test_web_process_settings_have_defaults():
+    settings = load_settings({})
+    assert (settings.web_concurrency, settings.web_threads) == (2, 8)
+    assert (settings.log_format, settings.log_level) == ("json", "INFO")
+    settings = load_settings({"WEB_CONCURRENCY": "3", "LOG_FORMAT": " Text ", "LOG_LEVEL": "debug"})
+    assert (settings.web_concurrency, settings.log_format, settings.log_level) == (
+        3,
+        "text",
+        "DEBUG",
+    )
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_refused_never_created(tmp_path):
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(ConfigError, match=f"DATABASE_URL: the folder {missing} does not exist"):
+        load_settings({"DATABASE_URL": f"sqlite:///{missing / 'relay.db'}"})
+    assert not (tmp_path / "no").exists()
+    # The instance folder is the relay's own: it may be missing (it is made), its parent not.
+    instance = tmp_path / "instance"
+    assert load_settings({"RELAY_INSTANCE_DIR": str(instance)}).database_url.endswith("relay.db")
+    with pytest.raises(ConfigError, match="RELAY_INSTANCE_DIR"):
+        load_settings({"RELAY_INSTANCE_DIR": str(missing / "instance")})
+
+
+def test_sqlite_urls_in_an_existing_folder_pass(tmp_path):
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    assert load_settings({"DATABASE_URL": url}).database_url == url
+    assert (
+        load_settings({"DATABASE_URL": "sqlite:///relay.db"}).database_url == "sqlite:///relay.db"
+    )
+
+
+def test_a_bad_sandbox_knob_is_a_config_error_naming_it():
+    with pytest.raises(ConfigError, match=r"^SANDBOX_CALLBACK_DROP: expected a number between"):
+        load_settings({"SANDBOX_CALLBACK_DROP": "often"})

@@ -8,8 +8,6 @@ from app.store.engine import build_engine
 from app.store.schema_version import upgrade
 from app.upstream.client import UpstreamClient
 
-from .contract_examples import TOKEN
-
 POSTGRES_ENV = "RELAY_TEST_POSTGRES_URL"
 
 
@@ -39,8 +37,6 @@ def store_engine(store_url):
 
 @pytest.fixture
 def client(httpserver):
-    upstream = UpstreamClient(
-        httpserver.url_for("/"), TOKEN, connect_timeout=2.0, total_timeout=5.0
-    )
+    upstream = UpstreamClient(httpserver.url_for("/"), connect_timeout=2.0, total_timeout=5.0)
     yield upstream
     upstream.close()

@@ -27,7 +27,7 @@ def test_unknown_fields_of_a_result_are_kept(client, httpserver):
     body = V1_RESULT | {"trace": {"span": 7}, "errors": [{"code": "user", "vendor_hint": "x"}]}
     respond(httpserver, "GET", SA_GET, 200, body)
 
-    outcome = client.get_stored_action_run(SA_ID, RUN_ID)
+    outcome = client.get_stored_action_run(SA_ID, RUN_ID, token=TOKEN)
 
     assert isinstance(outcome, Result)
     assert outcome.body["trace"] == {"span": 7}
@@ -38,7 +38,7 @@ def test_unknown_fields_of_a_result_are_kept(client, httpserver):
 def test_v2_result_is_the_whole_wrapped_answer(client, httpserver):
     respond(httpserver, "GET", V2_GET, 200, V2_RESULT)
 
-    assert client.get_action_run(RUN_ID).body == V2_RESULT
+    assert client.get_action_run(RUN_ID, token=TOKEN).body == V2_RESULT
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_v2_result_is_the_whole_wrapped_answer(client, httpserver):
 def test_invalid_result_body_is_a_transport_error(client, httpserver, body):
     respond(httpserver, "GET", SA_GET, 200, body)
 
-    outcome = client.get_stored_action_run(SA_ID, RUN_ID)
+    outcome = client.get_stored_action_run(SA_ID, RUN_ID, token=TOKEN)
 
     assert isinstance(outcome, TransportError)
     assert outcome.status == 200
@@ -62,7 +62,7 @@ def test_invalid_result_body_is_a_transport_error(client, httpserver, body):
 def test_non_json_accepted_body_is_a_transport_error(client, httpserver):
     httpserver.expect_request(SA_RUN).respond_with_data("<html>ok</html>", status=202)
 
-    outcome = client.run_stored_action(SA_ID, {})
+    outcome = client.run_stored_action(SA_ID, {}, token=TOKEN)
 
     assert isinstance(outcome, TransportError)
     assert "not JSON" in outcome.detail
@@ -71,13 +71,13 @@ def test_non_json_accepted_body_is_a_transport_error(client, httpserver):
 def test_accepted_without_run_id_is_a_transport_error(client, httpserver):
     respond(httpserver, "POST", SA_RUN, 202, {"data": {"type": "run"}})
 
-    assert "data.id is missing" in client.run_stored_action(SA_ID, {}).detail
+    assert "data.id is missing" in client.run_stored_action(SA_ID, {}, token=TOKEN).detail
 
 
 def test_refusal_without_error_shape_gets_a_synthesized_entry(client, httpserver):
     httpserver.expect_request(SA_RUN).respond_with_data("<h1>Forbidden</h1>", status=403)
 
-    outcome = client.run_stored_action(SA_ID, {})
+    outcome = client.run_stored_action(SA_ID, {}, token=TOKEN)
 
     assert isinstance(outcome, Refused)
     assert [(e["status"], e["title"]) for e in outcome.errors] == [(403, "Forbidden")]
@@ -91,7 +91,7 @@ def test_redirect_is_not_followed(client, httpserver):
     )
     httpserver.expect_request("/elsewhere").respond_with_json(V1_RESULT)
 
-    outcome = client.get_stored_action_run(SA_ID, RUN_ID)
+    outcome = client.get_stored_action_run(SA_ID, RUN_ID, token=TOKEN)
 
     assert isinstance(outcome, TransportError)
     assert outcome.detail.startswith("unexpected redirect")
@@ -106,9 +106,9 @@ def test_read_timeout_is_a_transport_error(httpserver):
         return Response("{}", status=200)
 
     httpserver.expect_request(SA_GET).respond_with_handler(slow)
-    with UpstreamClient(httpserver.url_for("/"), TOKEN, total_timeout=0.2) as client:
+    with UpstreamClient(httpserver.url_for("/"), total_timeout=0.2) as client:
         try:
-            outcome = client.get_stored_action_run(SA_ID, RUN_ID)
+            outcome = client.get_stored_action_run(SA_ID, RUN_ID, token=TOKEN)
         finally:
             release.set()
 
@@ -122,8 +122,8 @@ def test_connection_refused_is_a_transport_error():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with UpstreamClient(f"http://127.0.0.1:{port}", TOKEN, connect_timeout=1.0) as client:
-        outcome = client.create_action_run({})
+    with UpstreamClient(f"http://127.0.0.1:{port}", connect_timeout=1.0) as client:
+        outcome = client.create_action_run({}, token=TOKEN)
 
     assert isinstance(outcome, TransportError)
     assert outcome.detail.startswith("connection error")
@@ -134,7 +134,7 @@ def test_calls_from_many_threads_share_the_client(client, httpserver):
     respond(httpserver, "GET", V2_GET, 202)
     outcomes = []
     threads = [
-        threading.Thread(target=lambda: outcomes.append(client.get_action_run(RUN_ID)))
+        threading.Thread(target=lambda: outcomes.append(client.get_action_run(RUN_ID, token=TOKEN)))
         for _ in range(3)
     ]
     for thread in threads:
@@ -166,8 +166,8 @@ def test_an_upstream_that_drips_its_answer_is_cut_at_the_total_deadline():
     dripper.start()
     base = f"http://127.0.0.1:{server.getsockname()[1]}"
     try:
-        with UpstreamClient(base, TOKEN, total_timeout=1.0) as client:
-            outcome = client.get_action_run(RUN_ID)
+        with UpstreamClient(base, total_timeout=1.0) as client:
+            outcome = client.get_action_run(RUN_ID, token=TOKEN)
     finally:
         stop.set()
         dripper.join(5)

@@ -33,10 +33,22 @@ from .contract_examples import (
 )
 
 OPERATIONS = {
-    "run_stored_action": ("POST", SA_RUN, lambda c: c.run_stored_action(SA_ID, {"inputs": {}})),
-    "get_stored_action_run": ("GET", SA_GET, lambda c: c.get_stored_action_run(SA_ID, RUN_ID)),
-    "create_action_run": ("POST", V2_POST, lambda c: c.create_action_run({"action": "a"})),
-    "get_action_run": ("GET", V2_GET, lambda c: c.get_action_run(RUN_ID)),
+    "run_stored_action": (
+        "POST",
+        SA_RUN,
+        lambda c: c.run_stored_action(SA_ID, {"inputs": {}}, token=TOKEN),
+    ),
+    "get_stored_action_run": (
+        "GET",
+        SA_GET,
+        lambda c: c.get_stored_action_run(SA_ID, RUN_ID, token=TOKEN),
+    ),
+    "create_action_run": (
+        "POST",
+        V2_POST,
+        lambda c: c.create_action_run({"action": "a"}, token=TOKEN),
+    ),
+    "get_action_run": ("GET", V2_GET, lambda c: c.get_action_run(RUN_ID, token=TOKEN)),
 }
 
 # (operation, status, body, outcome type) for the statuses each contract lists.
@@ -86,7 +98,9 @@ def test_contract_status_maps_to_outcome(client, httpserver, operation, status, 
 def test_post_sends_bearer_token_and_data_envelope(client, httpserver):
     respond(httpserver, "POST", SA_RUN, 202, RUN_ACCEPTED)
 
-    client.run_stored_action(SA_ID, {"inputs": {"message": "hi"}, "idempotency_id": RUN_ID})
+    client.run_stored_action(
+        SA_ID, {"inputs": {"message": "hi"}, "idempotency_id": RUN_ID}, token=TOKEN
+    )
 
     request, _ = httpserver.log[0]
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -96,7 +110,7 @@ def test_post_sends_bearer_token_and_data_envelope(client, httpserver):
 def test_ids_cannot_escape_their_path_segment(client, httpserver):
     httpserver.expect_request(re.compile("/.*")).respond_with_data("", status=202)
 
-    assert isinstance(client.get_action_run("a/../b?x"), Processing)
+    assert isinstance(client.get_action_run("a/../b?x", token=TOKEN), Processing)
     request, _ = httpserver.log[0]
     assert request.environ["RAW_URI"] == "/v2/action-runs/a%2F..%2Fb%3Fx"
 
@@ -104,7 +118,7 @@ def test_ids_cannot_escape_their_path_segment(client, httpserver):
 def test_stored_action_post_404_is_a_refusal_not_a_missing_run(client, httpserver):
     respond(httpserver, "POST", SA_RUN, 404, error_body(404, "not_found"))
 
-    assert isinstance(client.run_stored_action(SA_ID, {}), Refused)
+    assert isinstance(client.run_stored_action(SA_ID, {}, token=TOKEN), Refused)
 
 
 def test_rate_headers_are_on_every_outcome(client, httpserver):
@@ -116,7 +130,7 @@ def test_rate_headers_are_on_every_outcome(client, httpserver):
     }
     respond(httpserver, "GET", V2_GET, 503, error_body(503, "x"), headers)
 
-    outcome = client.get_action_run(RUN_ID)
+    outcome = client.get_action_run(RUN_ID, token=TOKEN)
 
     assert outcome.rate == RateInfo(limit=600, remaining=12, reset_at=reset)
     assert outcome.retry_after is None  # a 5xx without Retry-After: the caller's back-off
@@ -127,7 +141,7 @@ def test_retry_after_as_http_date(client, httpserver):
     body = error_body(429, "too_many_requests")
     respond(httpserver, "GET", SA_GET, 429, body, {"Retry-After": when})
 
-    outcome = client.get_stored_action_run(SA_ID, RUN_ID)
+    outcome = client.get_stored_action_run(SA_ID, RUN_ID, token=TOKEN)
 
     assert isinstance(outcome, Throttled)
     assert 115 <= outcome.retry_after <= 120
@@ -137,7 +151,7 @@ def test_throttled_without_retry_after_waits_until_reset(client, httpserver):
     reset = time.time() + 30
     respond(httpserver, "POST", SA_RUN, 429, None, {"X-RateLimit-Reset": f"{reset:.3f}"})
 
-    outcome = client.run_stored_action(SA_ID, {})
+    outcome = client.run_stored_action(SA_ID, {}, token=TOKEN)
 
     assert isinstance(outcome, Throttled)
     assert 25 <= outcome.retry_after <= 30
@@ -146,4 +160,4 @@ def test_throttled_without_retry_after_waits_until_reset(client, httpserver):
 def test_throttled_without_any_hint_waits_a_minute(client, httpserver):
     respond(httpserver, "POST", V2_POST, 429, None)
 
-    assert client.create_action_run({}).retry_after == 60.0
+    assert client.create_action_run({}, token=TOKEN).retry_after == 60.0

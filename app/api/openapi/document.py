@@ -5,6 +5,7 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from app.api.openapi.accounts_paths import ACCOUNTS_COMPONENTS, accounts_paths
 from app.api.openapi.operator_paths import OPERATOR_COMPONENTS, operator_paths
 from app.api.openapi.parts import (
     BODY_ERRORS,
@@ -225,11 +226,13 @@ def build_spec() -> APISpec:
         RELAY_COMPONENTS,
         ZAP_COMPONENTS,
         OPERATOR_COMPONENTS,
+        ACCOUNTS_COMPONENTS,
     )
     for components in every:
         for name, schema in components.items():
             spec.components.schema(name, schema=schema)
-    for path, operations in {**_paths(), **zap_paths(), **operator_paths()}.items():
+    every_path = {**_paths(), **zap_paths(), **operator_paths(), **accounts_paths()}
+    for path, operations in every_path.items():
         parameters = operations.pop("parameters", None)
         spec.path(path=path, operations=operations, parameters=parameters)
     return spec
