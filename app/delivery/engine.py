@@ -111,6 +111,7 @@ class DeliveryEngine:
                 self.lease_seconds,
                 free,
                 frozenset(full),
+                cap,
             )
         except DatabaseError:
             log.exception("could not claim deliveries; trying again shortly")

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from app.accounts.tokens import DEFAULT_ACCOUNT
+from app.accounts.selection import DEFAULT_ACCOUNT
 from app.runs.poll_schedule import next_poll_delay
 from app.runs.settle import apply_settlement
 from app.runs.states import RunKind

@@ -54,11 +54,12 @@ def unauthorized_ids(conn) -> list[str]:
     return list(conn.execute(stmt).scalars())
 
 
-def replace_ciphertext(conn, account_id: str, old: str, new: str) -> bool:
-    """Re-encryption's write: only if the token was not replaced meanwhile (a PATCH wins)."""
+def replace_ciphertext(conn, account_id: str, updated_at: float, new: str) -> bool:
+    """Re-encryption's write, only if the row is as it was read (`updated_at`: a PATCH that
+    replaced the token meanwhile wins). Keeps updated_at: the token itself did not change."""
     stmt = (
         update(accounts)
-        .where(accounts.c.id == account_id, accounts.c.token_ciphertext == old)
+        .where(accounts.c.id == account_id, accounts.c.updated_at == updated_at)
         .values(token_ciphertext=new)
     )
     return conn.execute(stmt).rowcount == 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, func, insert, not_, select, update
+from sqlalchemy import and_, case, exists, func, insert, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery.states import DeliveryState
-from app.store.leases import claim_many, claim_one
+from app.store.engine import write
+from app.store.leases import claim_one
 from app.store.tables import deliveries, delivery_attempts, target_health
 from app.store.wakeup import notify_work
 
@@ -63,14 +64,54 @@ def claim_due_delivery(engine, owner: str, now: float, lease: float) -> dict | N
 
 
 def claim_due_deliveries(
-    engine, owner: str, now: float, lease: float, limit: int, skip_targets: frozenset[str]
+    engine,
+    owner: str,
+    now: float,
+    lease: float,
+    limit: int,
+    skip_targets: frozenset[str],
+    per_target: int,
 ) -> list[dict]:
-    """Lease up to `limit` due deliveries, none for a target in `skip_targets` (at its cap)."""
+    """Lease up to `limit` due deliveries, at most `per_target` of any one target and none
+    for a target in `skip_targets` (at its cap), oldest due first.
+
+    The per-target bound is in the query (a window function), so a backlog for one target is
+    not claimed only to be handed back. Window functions and FOR UPDATE do not mix: two
+    claimers may pick the same row, and the UPDATE's own lease check lets one of them have it.
+    """
     due = _due(now)
     if skip_targets:
         due = and_(due, deliveries.c.target_key.not_in(sorted(skip_targets)))
-    order = deliveries.c.next_attempt_at
-    return claim_many(engine, deliveries, due, order, owner, now, lease, limit)
+    ranked = (
+        select(
+            deliveries.c.id,
+            deliveries.c.next_attempt_at,
+            func.row_number()
+            .over(partition_by=deliveries.c.target_key, order_by=deliveries.c.next_attempt_at)
+            .label("rank"),
+        )
+        .where(due, _lease_free(now))
+        .subquery()
+    )
+    pick = (
+        select(ranked.c.id)
+        .where(ranked.c.rank <= per_target)
+        .order_by(ranked.c.next_attempt_at)
+        .limit(limit)
+    )
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(pick.scalar_subquery()), _lease_free(now))
+        .values(lease_until=now + lease, lease_owner=owner)
+        .returning(*deliveries.c)
+    )
+    with write(engine) as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return sorted((dict(row) for row in rows), key=lambda row: row["next_attempt_at"])
+
+
+def _lease_free(now: float):
+    return or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
 
 
 def release_delivery(conn, delivery_id: str, owner: str, now: float, **values) -> bool:

@@ -72,36 +72,6 @@ def claim_first(
     return None
 
 
-def claim_many(
-    engine: Engine,
-    table: Table,
-    due,
-    order_by,
-    owner: str,
-    now: float,
-    lease_seconds: float,
-    limit: int,
-) -> list[dict]:
-    """Lease up to `limit` due rows to `owner` in one statement (as claim_one, in bulk)."""
-    free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
-    pick = (
-        select(table.c.id)
-        .where(due, free)
-        .order_by(order_by)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(table)
-        .where(table.c.id.in_(pick.scalar_subquery()))
-        .values(lease_until=now + lease_seconds, lease_owner=owner)
-        .returning(*table.c)
-    )
-    with write(engine) as conn:
-        rows = conn.execute(stmt).mappings().all()
-    return [dict(row) for row in rows]
-
-
 def release(conn, table: Table, row_id: str, owner: str, **values) -> bool:
     """Write `values` and free the lease, only if `owner` still holds it."""
     stmt = (

@@ -93,7 +93,7 @@ class Worker:
             self.name,
             settings.worker_threads,
             settings.forward_max_in_flight,
-            f"{settings.retention_days:g} days" if maintenance.enabled else "off",
+            f"{settings.retention_days:g} days" if maintenance.retaining else "off",
             settings.mode,
         )
         self.listener = start_listener(

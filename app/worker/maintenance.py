@@ -1,4 +1,5 @@
-"""The maintenance lane: retention's purge (RETENTION_DAYS), in bounded batches, on its own thread.
+"""The maintenance lane: retention's purge (RETENTION_DAYS), in bounded batches, and the
+callbacks-missing check (OPS_WEBHOOK_URLS), on a thread of their own.
 
 It shares nothing with the upstream threads or the delivery engine but the connection pool, so
 a long purge delays no submission, poll or forward. Every worker runs it; the batches are safe
@@ -13,6 +14,7 @@ import time
 from collections import Counter
 
 from app.observability.event_metrics import observe_purged
+from app.runs.callback_health import check_callbacks_missing
 from app.store import retention_repo
 from app.store.engine import DatabaseError
 
@@ -70,13 +72,21 @@ class MaintenanceLane:
 
     @property
     def enabled(self) -> bool:
+        return self.retaining or bool(self.services.settings.ops_webhook_urls)
+
+    @property
+    def retaining(self) -> bool:
         return window_seconds(self.services) > 0
 
     def run(self) -> None:
-        interval = interval_seconds(window_seconds(self.services))
+        window = window_seconds(self.services)
+        interval = interval_seconds(window) if window > 0 else MAX_INTERVAL_SECONDS
         wait = FIRST_PASS_DELAY_SECONDS
         while not self.stop.wait(wait):
             wait = interval
+            self._check_callbacks()
+            if not self.retaining:
+                continue
             try:
                 purged = purge_all(self.services, self.stop)
             except DatabaseError:
@@ -88,3 +98,11 @@ class MaintenanceLane:
                 continue
             if purged:
                 log.info("retention purged %s", ", ".join(f"{t}={n}" for t, n in purged.items()))
+
+    def _check_callbacks(self) -> None:
+        if not self.services.settings.ops_webhook_urls:
+            return
+        try:
+            check_callbacks_missing(self.services)
+        except DatabaseError:
+            log.exception("could not check whether callbacks arrive; next pass retries")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.runs.callback_grace import MIN_HISTORY
+from app.runs.callback_health import check_callbacks_missing
 from app.worker.tasks import deliver_one, poll_one
 from tests.integration.helpers import RUN_URL, callback_url, run_row, trigger
 from tests.support.processes import wait_for
@@ -135,3 +137,20 @@ def test_a_run_given_up_on_is_announced(make_app, sandbox, ops_receiver):
     deliver_all(services)
     [event] = ops_of(ops_receiver, "run.expired")
     assert event["data"]["run_id"] == run_id and "RUN_MAX_AGE_SECONDS" in event["data"]["reason"]
+
+
+def test_callbacks_that_stop_arriving_are_announced(make_app, sandbox, ops_receiver):
+    """Every run settled by a poll (callbacks dropped): the maintenance lane says so, once."""
+    client, services = ops_app(make_app, ops_receiver, CALLBACK_GRACE_SECONDS="0")
+    sandbox.knobs(callback_drop=1.0, run_seconds=0.05)
+    run_ids = [trigger(client) for _ in range(MIN_HISTORY)]
+
+    def all_polled():
+        poll_one(services, "test")
+        return all(run_row(services, r)["source"] == "poll" for r in run_ids)
+
+    assert wait_for(all_polled, 30)
+    assert check_callbacks_missing(services) and check_callbacks_missing(services)
+    deliver_all(services)
+    [event] = ops_of(ops_receiver, "callbacks.missing")
+    assert event["data"]["share_settled_by_poll"] == 1.0
