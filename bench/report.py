@@ -102,8 +102,8 @@ METHOD = {
         "runs (SQLite: pages in use; PostgreSQL: `pg_total_relation_size` after `VACUUM FULL`, "
         "the live rows; the size as written, dead row versions included, is shown too). The "
         "store's own purge then deletes them, batch by batch, timed. Soak: a fresh relay with "
-        "a 60 s window (`RETENTION_DAYS=0.000694`), runs triggered at 10/s for 5 minutes, the "
-        "size sampled every 30 s; the worker's maintenance lane purges. The server's "
+        "a 45 s window (`RETENTION_DAYS` = 45 s), runs triggered at 10/s for 3 minutes, the "
+        "size sampled every 20 s; the worker's maintenance lane purges. The server's "
         "autovacuum is off on the bench machine, so the bench runs a plain `VACUUM` before "
         "each PostgreSQL sample, as autovacuum would.",
     ),

@@ -218,7 +218,7 @@ def purged_rows(port: int) -> dict[str, float]:
 
 def main() -> None:
     count = 200 if quick() else 1000
-    window, seconds, every = (15.0, 60.0, 10.0) if quick() else (60.0, 300.0, 30.0)
+    window, seconds, every = (15.0, 60.0, 10.0) if quick() else (45.0, 180.0, 20.0)
     result: dict = {"sizing": {}, "soak": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("sqlite", "postgres"):
