@@ -103,10 +103,23 @@ def services(app):
 
 
 @pytest.fixture
-def receiver():
-    box = Receiver(SANDBOX_FORWARD_SECRET).start()
-    yield box
-    box.close()
+def make_receiver():
+    """Start a Receiver (its arguments: secret, status); every one is closed at teardown."""
+    started: list[Receiver] = []
+
+    def make(secret: str | None = None, status: int = 204) -> Receiver:
+        started.append(Receiver(secret, status).start())
+        return started[-1]
+
+    yield make
+    for box in started:
+        box.close()
+
+
+@pytest.fixture
+def receiver(make_receiver):
+    """Verifies forwards signed with the relay's FORWARD_SECRET."""
+    return make_receiver(SANDBOX_FORWARD_SECRET)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from tests.conftest import API_KEY, RELAY_SECRET
 from tests.e2e import campaign_invariants as inv
 from tests.e2e.campaign import Client, children_of, fault_schedule, kill_gunicorn_worker
 from tests.support.processes import wait_for
-from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 SEED = int(os.environ.get("RELAY_CAMPAIGN_SEED", "20261122"))
@@ -34,12 +33,10 @@ FINAL = {state.value for state in FINAL_STATES}
 
 
 @pytest.fixture
-def subscribers():
-    failed_only = Receiver(HOOK_SECRET).start()  # a /v1/webhooks target for failed runs only
-    per_run = Receiver(SANDBOX_FORWARD_SECRET).start()  # the runs' own callback_url
-    yield failed_only, per_run
-    failed_only.close()
-    per_run.close()
+def subscribers(make_receiver):
+    failed_only = make_receiver(HOOK_SECRET)  # a /v1/webhooks target for failed runs only
+    per_run = make_receiver(SANDBOX_FORWARD_SECRET)  # the runs' own callback_url
+    return failed_only, per_run
 
 
 def _settled(relay) -> bool:

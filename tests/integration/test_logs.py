@@ -11,7 +11,6 @@ from app.runs.tokens import callback_token
 from app.worker.tasks import deliver_one
 from tests.conftest import API_KEY, RELAY_SECRET
 from tests.integration.helpers import callback_url, run_row, trigger
-from tests.support.receiver import Receiver
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"integration-webhook-secret-0001").decode()
 
@@ -34,19 +33,18 @@ def _drive_one_run(client, services, sandbox, receiver, hook_receiver) -> str:
 
 
 def test_a_runs_lines_are_json_carry_its_run_id_and_no_secret(
-    client, services, sandbox, receiver, caplog
+    client, services, sandbox, receiver, make_receiver, caplog
 ):
     caplog.set_level(logging.INFO)
     stream = io.StringIO()
     handler = build_handler("json", stream)
     logging.getLogger().addHandler(handler)
-    hook_receiver = Receiver(WEBHOOK_SECRET).start()
+    hook_receiver = make_receiver(WEBHOOK_SECRET)
     try:
         run_id = _drive_one_run(client, services, sandbox, receiver, hook_receiver)
         logging.getLogger("app").info("after the run")
     finally:
         logging.getLogger().removeHandler(handler)
-        hook_receiver.close()
 
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
     about_the_run = [r for r in records if r.get("run_id") == run_id]

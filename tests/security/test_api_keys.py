@@ -78,7 +78,7 @@ def test_wrong_keys_are_throttled_per_address_and_right_keys_never(app, sandbox)
 
 
 def test_metrics_can_be_protected_by_a_token(make_app):
-    client, _services = make_app({"METRICS_TOKEN": "metrics-token-0123456789"})
+    client, _ = make_app({"METRICS_TOKEN": "metrics-token-0123456789"})
     anonymous = client.get("/metrics", headers={"Authorization": ""})
     assert anonymous.status_code == 401
     assert anonymous.get_json()["errors"][0]["code"] == "unauthorized"

@@ -13,7 +13,6 @@ from app.worker.tasks import deliver_one
 from tests.conftest import API_KEY, RELAY_SECRET
 from tests.integration.helpers import callback_url, run_row, trigger
 from tests.security.conftest import FORWARD_SECRET, SECURE, UPSTREAM_TOKEN
-from tests.support.receiver import Receiver
 
 HOOK_SECRET = "whsec_" + base64.b64encode(b"security-webhook-secret-0001").decode()
 ROTATED = "whsec_" + base64.b64encode(b"security-webhook-rotated-0002").decode()
@@ -21,12 +20,9 @@ WRONG_KEY = "sk-wrong-but-secret-looking-41d8"
 
 
 @pytest.fixture
-def relay(make_app, sandbox):
+def relay(make_app, make_receiver, sandbox):
     client, services = make_app(SECURE)
-    own, hooked = Receiver(FORWARD_SECRET).start(), Receiver(HOOK_SECRET).start()
-    yield client, services, own, hooked
-    own.close()
-    hooked.close()
+    return client, services, make_receiver(FORWARD_SECRET), make_receiver(HOOK_SECRET)
 
 
 def _deliver_all(services) -> int:

@@ -117,7 +117,7 @@ def test_dns_rebinding_never_reaches_loopback(guarded, sandbox, receiver, networ
 )
 def test_urls_with_userinfo_are_refused_naming_the_field(guarded, url):
     """Before: accepted, and the password showed in GET /v1/webhooks and in delivery logs."""
-    client, _services = guarded
+    client, _ = guarded
     hook = client.post("/v1/webhooks", json={"url": url})
     run = client.post(RUN_URL, json={"data": {"inputs": {}, "callback_url": url}})
     for response, pointer in ((hook, "/url"), (run, "/data/callback_url")):
