@@ -90,4 +90,3 @@ def asset_versions() -> dict[str, str]:
         for path in STATIC.iterdir()
         if path.is_file()
     }
-

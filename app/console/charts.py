@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from html import escape
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 26, 24  # room for the y labels, the legend, the x labels
-MAX_X_LABELS = 8
+WIDTH, HEIGHT = 560, 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 8, 30, 26  # room for the y labels, the legend, the x labels
+MAX_X_LABELS = 6
 
 
 def nice_ceiling(value: float) -> float:
@@ -64,9 +64,9 @@ def _frame(
         )
     x = LEFT
     for name, css in legend:
-        parts.append(f'<rect class="{css}" x="{x}" y="6" width="10" height="10"/>')
-        parts.append(f'<text class="legend" x="{x + 14}" y="15">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        parts.append(f'<rect class="{css}" x="{x}" y="7" width="12" height="12"/>')
+        parts.append(f'<text class="legend" x="{x + 16}" y="18">{escape(name)}</text>')
+        x += 30 + 8 * len(name)
     parts += body
     parts.append("</svg>")
     return "".join(parts)

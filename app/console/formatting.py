@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 
 def utc_text(ts: float | None) -> str:
@@ -68,6 +69,23 @@ def json_list(text: str | None) -> list:
     return value if isinstance(value, list) else []
 
 
+def shown_url(url: str | None) -> str:
+    """A target URL without what may be a credential in it: a password, or the query (as in
+    https://hooks.example/in?token=...). The path is kept: it is what tells targets apart."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = (
+            f"{parts.username}:[redacted]@{host}" if parts.password else f"{parts.username}@{host}"
+        )
+    query = "[redacted]" if parts.query else ""
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
 FILTERS = {
     "utc": utc_text,
     "iso": iso_text,
@@ -77,4 +95,5 @@ FILTERS = {
     "share": share,
     "pretty_json": pretty_json,
     "json_list": json_list,
+    "url": shown_url,
 }

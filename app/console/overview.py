@@ -10,7 +10,7 @@ from app.accounts.service import list_accounts
 from app.console import charts
 from app.delivery.listing import deliveries_page
 from app.delivery.targets import list_targets
-from app.runs.states import RunKind, RunState
+from app.runs.states import RunState
 from app.store import console_stats_repo
 from app.store.engine import read
 
@@ -51,13 +51,9 @@ def _hour_label(at: float) -> str:
     return datetime.fromtimestamp(at, tz=UTC).strftime("%H:%M")
 
 
-def _source_share(sources: list[tuple[str, str, int]]) -> dict:
-    by_source = {"callback": 0, "poll": 0}
-    stored = {"callback": 0, "poll": 0}
-    for kind, source, count in sources:
-        by_source[source] += count
-        if kind == RunKind.STORED_ACTION:
-            stored[source] += count
+def _source_share(sources: dict[str, tuple[int, int]]) -> dict:
+    by_source = {name: sources.get(name, (0, 0))[0] for name in ("callback", "poll")}
+    stored = {name: sources.get(name, (0, 0))[1] for name in ("callback", "poll")}
     settled = sum(by_source.values())
     expected = sum(stored.values())
     return {
@@ -89,14 +85,19 @@ def _budget_charts(calls: dict[str, list[int]], limits: dict, start: float, wind
         for i, count in enumerate(counts):
             bucket[i] += count
     return {
-        name: charts.bars_with_limit(
-            f"Upstream calls per {window / 60:g}-minute window, {name} bucket",
+        f"budget_{name}": _chart(
+            f"Upstream {name} calls per {window / 60:g}-minute window, every account",
+            charts.bars_with_limit,
             labels,
             values,
             float(limits.get(name) or max(values, default=0)),
         )
         for name, values in used.items()
     }
+
+
+def _chart(title: str, draw, *args) -> dict:
+    return {"title": title, "svg": draw(title, *args)}
 
 
 def overview(services, now: float | None = None) -> dict:
@@ -139,15 +140,20 @@ def overview(services, now: float | None = None) -> dict:
         "paused": deliveries_page(services, {"state": "paused", "limit": TROUBLE_ROWS})["data"],
         "oldest_open": oldest,
         "charts": {
-            "runs": charts.stacked_bars(
+            "runs": _chart(
                 "Runs settled per hour, by source (UTC)",
+                charts.stacked_bars,
                 hour_labels,
                 {s: per_hour.get(s, [0] * 24) for s in console_stats_repo.SETTLE_SOURCES},
             ),
-            "latency": charts.line_chart(
-                "Forward latency per hour, settled to delivered (UTC)", hour_labels, by_hour, " s"
+            "latency": _chart(
+                "Forward latency per hour, settled to delivered (UTC)",
+                charts.line_chart,
+                hour_labels,
+                by_hour,
+                " s",
             ),
-            "budget": _budget_charts(calls, limits, window_start, window),
+            **_budget_charts(calls, limits, window_start, window),
         },
     }
 

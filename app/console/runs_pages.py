@@ -7,8 +7,7 @@ from flask import Blueprint, render_template, request, url_for
 from app.console.actions import act
 from app.console.context import services
 from app.console.filters import RUN_STATES, run_filters
-from app.console.listings import search_runs
-from app.console.run_view import run_page
+from app.console.listings import run_page, search_runs
 from app.runs.redelivery import redeliver
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")

@@ -26,7 +26,9 @@ SIGNED_IN, EXPIRES, CSRF = "key", "exp", "csrf"
 
 def derive(secret: str, purpose: str) -> str:
     """A key of its own for each use of RELAY_SECRET: the console's never signs anything else."""
-    return hmac.new(secret.encode(), f"relay-console:{purpose}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret.encode(), f"relay-console:{purpose}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 class ConsoleSessionInterface(SecureCookieSessionInterface):
@@ -51,13 +53,13 @@ def configure(app: Flask, settings: Settings, lifetime: int = DEFAULT_LIFETIME_S
         PERMANENT_SESSION_LIFETIME=lifetime,
         SESSION_REFRESH_EACH_REQUEST=False,
     )
-    app.session_interface = ConsoleSessionInterface(
-        settings.public_base_url.startswith("https://")
-    )
+    app.session_interface = ConsoleSessionInterface(settings.public_base_url.startswith("https://"))
 
 
 def key_fingerprint(settings: Settings, key: str) -> str:
-    return hmac.new(derive(settings.relay_secret, "key").encode(), key.encode(), "sha256").hexdigest()
+    return hmac.new(
+        derive(settings.relay_secret, "key").encode(), key.encode(), "sha256"
+    ).hexdigest()
 
 
 def matching_key(settings: Settings, presented: str) -> str | None:

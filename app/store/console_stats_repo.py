@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, func, or_, select
 
-from app.runs.states import OPEN_STATES
+from app.runs.states import OPEN_STATES, RunKind
 from app.store.tables import deliveries, delivery_attempts, runs, upstream_calls
 
 SETTLE_SOURCES = ("callback", "poll")
@@ -18,14 +18,16 @@ def runs_by_state(conn, since: float) -> dict[str, int]:
     return dict(conn.execute(stmt).all())
 
 
-def settle_sources(conn, since: float) -> list[tuple[str, str, int]]:
-    """(kind, source, count) of the runs a result settled since `since`."""
+def settle_sources(conn, since: float) -> dict[str, tuple[int, int]]:
+    """Per source, (runs a result settled since `since`, of which stored actions). Grouped by
+    source alone: grouped by kind too, SQLite walks the idempotency index, ten times slower."""
+    stored = func.sum(case((runs.c.kind == RunKind.STORED_ACTION.value, 1), else_=0))
     stmt = (
-        select(runs.c.kind, runs.c.source, func.count())
+        select(runs.c.source, func.count(), stored)
         .where(runs.c.settled_at >= since, runs.c.source.in_(SETTLE_SOURCES))
-        .group_by(runs.c.kind, runs.c.source)
+        .group_by(runs.c.source)
     )
-    return [tuple(row) for row in conn.execute(stmt).all()]
+    return {source: (int(n), int(s or 0)) for source, n, s in conn.execute(stmt).all()}
 
 
 def _slot_sums(column, start: float, step: float, slots: int) -> list:
