@@ -57,6 +57,9 @@ Index("ix_runs_submit_due", runs.c.state, runs.c.next_submit_at)
 Index("ix_runs_poll_due", runs.c.state, runs.c.next_poll_at)
 Index("ix_runs_created", runs.c.created_at, runs.c.id)
 Index("ix_runs_upstream", runs.c.upstream_run_id)
+# The console's last-24-hour views and retention read by these times; runs list by account.
+Index("ix_runs_settled", runs.c.settled_at)
+Index("ix_runs_account", runs.c.account_id, runs.c.created_at)
 
 callbacks = Table(
     "callbacks",
@@ -82,6 +85,7 @@ upstream_calls = Table(
     Column("at", Float, nullable=False),
     Column("latency_ms", Float),
 )
+Index("ix_upstream_calls_at", upstream_calls.c.at)
 
 webhooks = Table(
     "webhooks",
@@ -136,6 +140,7 @@ deliveries = Table(
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at)
 Index("ix_deliveries_webhook", deliveries.c.webhook_id, deliveries.c.created_at)
 Index("ix_deliveries_created", deliveries.c.created_at, deliveries.c.id)
+Index("ix_deliveries_delivered", deliveries.c.delivered_at)
 
 # Per target (a delivery's target_key): the circuit breaker and the health the API shows.
 target_health = Table(
@@ -164,6 +169,7 @@ delivery_attempts = Table(
     Column("latency_ms", Float, nullable=False),
     Column("response_excerpt", Text),
 )
+Index("ix_delivery_attempts_at", delivery_attempts.c.attempted_at)
 
 rate_budget = Table(
     "rate_budget",
@@ -221,6 +227,7 @@ zap_runs = Table(
 )
 Index("ix_zap_runs_start", zap_runs.c.start_time, zap_runs.c.id)
 Index("ix_zap_runs_zap", zap_runs.c.zap_id)
+Index("ix_zap_runs_updated", zap_runs.c.updated_at)
 
 zap_run_events = Table(
     "zap_run_events",

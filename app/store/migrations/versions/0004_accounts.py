@@ -37,9 +37,25 @@ def upgrade() -> None:
             "bucket", existing_type=sa.String(length=16), type_=sa.String(length=80)
         )
     op.execute("UPDATE rate_budget SET bucket = 'default/' || bucket")
+    # Reads by time (the console's last 24 hours, retention) and runs listed by account.
+    op.create_index("ix_runs_settled", "runs", ["settled_at"])
+    op.create_index("ix_runs_account", "runs", ["account_id", "created_at"])
+    op.create_index("ix_zap_runs_updated", "zap_runs", ["updated_at"])
+    op.create_index("ix_deliveries_delivered", "deliveries", ["delivered_at"])
+    op.create_index("ix_delivery_attempts_at", "delivery_attempts", ["attempted_at"])
+    op.create_index("ix_upstream_calls_at", "upstream_calls", ["at"])
 
 
 def downgrade() -> None:
+    for name, table in (
+        ("ix_upstream_calls_at", "upstream_calls"),
+        ("ix_delivery_attempts_at", "delivery_attempts"),
+        ("ix_deliveries_delivered", "deliveries"),
+        ("ix_zap_runs_updated", "zap_runs"),
+        ("ix_runs_account", "runs"),
+        ("ix_runs_settled", "runs"),
+    ):
+        op.drop_index(name, table_name=table)
     op.execute("DELETE FROM rate_budget WHERE bucket NOT LIKE 'default/%'")
     op.execute("UPDATE rate_budget SET bucket = substr(bucket, 9)")
     with op.batch_alter_table("rate_budget") as batch_op:
