@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test lint format worker sandbox clean bench
+.PHONY: install run test test-e2e lint format worker sandbox clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The fast suite: lint, import contracts, unit/integration/security/fuzz/sandbox/upstream.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# The slow suite: real gunicorn, worker, sandbox, nginx and browser processes (CI runs both).
+test-e2e: install
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 # Figures into docs/benchmarks.md (about 20 min; BENCH_QUICK=1 for a smoke run of a few).
 bench: install
