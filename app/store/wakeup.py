@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -13,8 +14,12 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 CHANNEL = "relay_work"
 RECONNECT_SECONDS = 1.0
-# A read of one counter, no lock taken: cheap enough to ask 50 times a second.
+# A read of one counter, no lock taken: cheap enough to ask 50 times a second while work
+# flows. After a quiet spell it is asked 10 times a second, so an idle worker costs well under
+# 1% of a core; the first commit after the quiet is seen within 0.1 s, the rest within 0.02 s.
 SQLITE_WATCH_SECONDS = 0.02
+SQLITE_IDLE_WATCH_SECONDS = 0.1
+SQLITE_QUIET_AFTER_SECONDS = 5.0
 
 
 def notify_work(conn) -> None:
@@ -95,7 +100,12 @@ def _watch_sqlite(path: str, wakeup: Wakeups, stop: threading.Event) -> None:
         seen = conn.execute("PRAGMA data_version").fetchone()[0]
         wakeup.set_listening(True)
         log.info("watching the SQLite database for commits: idle workers wake at once")
-        while not stop.wait(SQLITE_WATCH_SECONDS):
+        last_change = time.monotonic()
+        while not stop.wait(
+            SQLITE_WATCH_SECONDS
+            if time.monotonic() - last_change < SQLITE_QUIET_AFTER_SECONDS
+            else SQLITE_IDLE_WATCH_SECONDS
+        ):
             try:
                 version = conn.execute("PRAGMA data_version").fetchone()[0]
             except sqlite3.Error as err:
@@ -104,7 +114,7 @@ def _watch_sqlite(path: str, wakeup: Wakeups, stop: threading.Event) -> None:
                 continue
             wakeup.set_listening(True)
             if version != seen:
-                seen = version
+                seen, last_change = version, time.monotonic()
                 wakeup.ring()
     finally:
         wakeup.set_listening(False)
