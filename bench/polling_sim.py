@@ -58,7 +58,7 @@ class SimulatedUpstream:
         self.answered_429 = 0
         self.per_window: Counter[float] = Counter()
 
-    def get_stored_action_run(self, _stored_action_id: str, upstream_run_id: str):
+    def get_stored_action_run(self, _stored_action_id: str, upstream_run_id: str, *, token=""):
         now = self.clock()
         start = math.floor(now / self.window) * self.window
         if start != self.window_start:

@@ -73,6 +73,15 @@ def post_worker_init(worker):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def worker_exit(server, worker):
+    """In the worker, as it leaves: the sandbox's callback dispatcher (sandbox mode) stops
+    before the interpreter does, instead of starting sends while it shuts down."""
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", None) or {}
+    sandbox = extensions.get("sandbox")
+    if sandbox is not None:
+        sandbox.close()
+
+
 def child_exit(server, worker):
     from app.observability.event_metrics import mark_process_dead
 

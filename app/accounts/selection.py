@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.store import accounts_repo
 
 DEFAULT_ACCOUNT = "default"
@@ -19,22 +19,23 @@ def virtual_default_origin(settings) -> str | None:
 
 
 def choose_account(conn, settings, requested: str | None, pointer: str) -> str:
-    """The id of the account a new run or watch uses; 400 (at `pointer`) for an unknown one, or
-    for none named when there is no `default`. Read in the caller's write transaction."""
+    """The id of the account a new run or watch uses. An unknown one is a 404 at `pointer`, as
+    an unknown webhook id in a watch is (a reference to a missing resource); none named when
+    there is no `default` is a 400. Read in the caller's write transaction."""
     name = requested or DEFAULT_ACCOUNT
     if name == DEFAULT_ACCOUNT and virtual_default_origin(settings) is not None:
         return name
     if accounts_repo.get_account(conn, name) is not None:
         return name
-    if requested is None:
+    if name == DEFAULT_ACCOUNT:
         raise InvalidInput(
             "no_default_account",
-            "No account named, and there is no default account: name one in "
+            "There is no default account, and the request names no other: name one in "
             f"{_field(pointer)}, set ZAPIER_ACCESS_TOKEN, or create the account "
             '"default" with POST /v1/accounts.',
             pointer=pointer,
         )
-    raise InvalidInput(
+    raise NotFound(
         "unknown_account",
         f"No account {name!r}: create it with POST /v1/accounts.",
         pointer=pointer,

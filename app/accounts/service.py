@@ -156,9 +156,7 @@ def reencrypt_tokens(engine, keys: tuple[str, ...]) -> int:
                     "(nothing was changed)"
                 ) from None
             resealed = box.reseal(row["token_ciphertext"])
-            moved += accounts_repo.replace_ciphertext(
-                conn, row["id"], row["token_ciphertext"], resealed
-            )
+            moved += accounts_repo.replace_ciphertext(conn, row["id"], row["updated_at"], resealed)
     return moved
 
 

@@ -1,8 +1,9 @@
 """Which token an account's upstream calls carry, and what upstream's refusal of it does.
 
 "default" is ZAPIER_ACCESS_TOKEN (in sandbox mode without one, the token "sandbox"): virtual,
-never stored. Every other account's token is stored sealed (app/accounts/crypto.py); it is
-opened once per process and row version, so a token rotated by PATCH applies at the next call.
+never stored (app/accounts/selection.py); without either it is a stored account like the others.
+A stored token is sealed (app/accounts/crypto.py) and opened once per process and row version,
+so a token rotated by PATCH applies at the next call.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import time
 from dataclasses import dataclass
 
 from app.accounts.crypto import EncryptionUnavailable, TokenBox, TokenUnreadable, fingerprint
+from app.accounts.selection import DEFAULT_ACCOUNT, virtual_default_origin
 from app.delivery import ops_events
+from app.observability.logs import remember_secret
 from app.schemas.timestamps import iso
-from app.store import accounts_repo
+from app.store import accounts_repo, runs_repo
 from app.store.engine import read, write
 
-DEFAULT_ACCOUNT = "default"
 SANDBOX_TOKEN = "sandbox"  # noqa: S105 - what the sandbox accepts, never a real credential
 # last_used_at is written at most this often per account and process.
 TOUCH_SECONDS = 60.0
@@ -45,7 +47,7 @@ class Credentials:
     overrides_json: str | None = None
     state: str = "active"  # active | unauthorized
     unauthorized_detail: str | None = None
-    stored: bool = False  # False: the virtual "default"
+    stored: bool = False  # False: the virtual "default" (refusals of it stay refusals)
 
     @property
     def active(self) -> bool:
@@ -57,8 +59,10 @@ class AccountTokens:
 
     def __init__(self, engine, settings):
         self.engine = engine
-        token = settings.zapier_access_token or SANDBOX_TOKEN
-        self._default = Credentials(DEFAULT_ACCOUNT, token, fingerprint(token))
+        self._default: Credentials | None = None
+        if virtual_default_origin(settings) is not None:
+            token = settings.zapier_access_token or SANDBOX_TOKEN
+            self._default = Credentials(DEFAULT_ACCOUNT, token, fingerprint(token))
         self._box = TokenBox(settings.relay_encryption_keys)
         self._lock = threading.Lock()
         self._opened: dict[str, tuple[tuple, str]] = {}
@@ -70,7 +74,7 @@ class AccountTokens:
 
     def credentials(self, account_id: str) -> Credentials:
         """Token, budget overrides and state of the account, as stored right now."""
-        if account_id == DEFAULT_ACCOUNT:
+        if account_id == DEFAULT_ACCOUNT and self._default is not None:
             return self._default
         with read(self.engine) as conn:
             row = accounts_repo.get_account(conn, account_id)
@@ -109,6 +113,8 @@ class AccountTokens:
                 conn, credentials.account_id, credentials.fingerprint, detail, now
             )
             if marked:
+                reason = f"account {credentials.account_id} unauthorized: {detail}"
+                runs_repo.hold_account_runs(conn, credentials.account_id, reason)
                 data = {
                     "account": credentials.account_id,
                     "token_fingerprint": credentials.fingerprint,
@@ -130,6 +136,7 @@ class AccountTokens:
             raise UnreadableToken(
                 f"the token of account {row['id']} cannot be read: {err}"
             ) from None
+        remember_secret(token)  # should anything ever print it, this process masks it
         with self._lock:
             self._opened[row["id"]] = (version, token)
         return token

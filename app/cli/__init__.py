@@ -14,14 +14,20 @@ from app.observability.logs import configure_logging
 
 def cmd_worker(_args) -> int:
     from app.bootstrap import build_services
+    from app.cli.startup import database_problem
     from app.observability.event_metrics import start_worker_metrics
+    from app.store.engine import DatabaseError
     from app.worker.loop import Worker
 
     settings = settings_or_exit()
-    exit_unless_schema_current(settings)
+    exit_unless_schema_current(settings, web=False)
     start_worker_metrics(settings.worker_metrics_port, settings.bind_host)
-    # Upstream threads, the delivery engine's pool, the listener and a spare.
-    Worker(build_services(settings, pool_size=settings.worker_threads + 8)).serve()
+    try:
+        # Upstream threads, the delivery engine's pool, the listener and a spare.
+        services = build_services(settings, pool_size=settings.worker_threads + 8)
+    except DatabaseError as err:  # gone since the check a moment ago
+        raise fail(database_problem(settings.database_url, err), 1) from None
+    Worker(services).serve()
     return 0
 
 

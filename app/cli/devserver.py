@@ -20,8 +20,9 @@ log = logging.getLogger("relay")
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
 # gunicorn's proc_name under `relay run`, which prints the one banner (deploy/gunicorn.conf.py).
 SUPERVISED_NAME = "relay-run"
-# A terminal's Ctrl+C, a kill, a closed terminal: each stops web and worker the same way.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# A terminal's Ctrl+C or Ctrl+\, a kill, a closed terminal: each stops web and worker alike.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+PR_SET_PDEATHSIG = 1
 # gunicorn's graceful_timeout (30 s) for requests in flight, and a margin.
 STOP_DEADLINE_SECONDS = 35.0
 LISTEN_DEADLINE_SECONDS = 60.0
@@ -82,7 +83,18 @@ def _spawn(command: list[str]) -> subprocess.Popen:
     # Its own process group: the terminal's Ctrl+C reaches this process only, which stops the
     # children with SIGTERM (gunicorn's graceful stop). Both getting SIGINT too would make
     # gunicorn's workers receive two stop signals, which can deadlock a gthread worker.
-    return subprocess.Popen(command, process_group=0)
+    on_linux = sys.platform.startswith("linux")
+    return subprocess.Popen(
+        command, process_group=0, preexec_fn=_stop_with_parent if on_linux else None
+    )
+
+
+def _stop_with_parent() -> None:
+    """In the child, before exec: SIGTERM when `relay run` dies, even by SIGKILL, so that no
+    gunicorn is left holding the port."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_listening(web: subprocess.Popen, settings: Settings, stop: threading.Event) -> bool:

@@ -63,10 +63,11 @@ def database_problem(url: str, err: BaseException, name: str = "DATABASE_URL") -
     return f"{name}: cannot reach the database at {database_address(url)}: {reason}"
 
 
-def exit_unless_schema_current(settings: Settings) -> None:
+def exit_unless_schema_current(settings: Settings, *, web: bool = True) -> None:
     """Refuse to start a web or worker process, with one line, unless the schema is at head.
-    An unreachable database is not a stale one: the process starts, says so in one line, and
-    /readyz answers 503 until the database is back."""
+    An unreachable database is not a stale one: the web starts, says so in one line, and
+    /readyz answers 503 until the database is back; a worker stops with that line (its
+    service manager starts it again)."""
     from app.store.engine import DatabaseError
     from app.store.schema_version import SchemaNotCurrent, check_url
 
@@ -75,7 +76,7 @@ def exit_unless_schema_current(settings: Settings) -> None:
     except SchemaNotCurrent as err:
         raise fail(str(err), 1) from None
     except DatabaseError as err:
-        log.warning(
-            "%s; schema not checked, /readyz answers 503 until it is back",
-            database_problem(settings.database_url, err),
-        )
+        problem = database_problem(settings.database_url, err)
+        if not web:
+            raise fail(problem, 1) from None
+        log.warning("%s; schema not checked, /readyz answers 503 until it is back", problem)

@@ -11,7 +11,7 @@ import time
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from app.accounts.tokens import DEFAULT_ACCOUNT
+from app.accounts.selection import DEFAULT_ACCOUNT, virtual_default_origin
 from app.observability.event_metrics import add_live_collectors
 from app.runs.states import OPEN_STATES
 from app.store import accounts_repo, stats_repo
@@ -51,7 +51,9 @@ class OpenWorkCollector:
         off, so that thousands of accounts do not make thousands of series."""
         with read(self.services.engine) as conn:
             stored = [account["id"] for account in accounts_repo.list_accounts(conn)]
-        views = self.services.budget.snapshot_accounts(accounts=[DEFAULT_ACCOUNT, *stored])
+        if virtual_default_origin(self.services.settings) is not None:
+            stored.append(DEFAULT_ACCOUNT)
+        views = self.services.budget.snapshot_accounts(accounts=stored)
         help_text = "Calls left in the account's current upstream window (+Inf: exempt)."
         if not self.services.settings.metrics_account_labels:
             family = GaugeMetricFamily(

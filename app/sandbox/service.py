@@ -16,6 +16,7 @@ from app.sandbox import (
     callback_queue,
     knobs,
     outcome,
+    rate_stats,
     ratelimit,
     state,
     tokens,
@@ -221,7 +222,7 @@ class Sandbox:
         with read(self.engine) as conn:
             by_kind = state.runs_by_kind(conn)
             counts = callback_queue.callback_counts(conn)
-            buckets, per_token = ratelimit.window_stats(conn)
+            buckets, per_token = rate_stats.window_stats(conn)
         return {
             "runs": {kind: by_kind.get(kind, 0) for kind in outcome.KINDS},
             "callbacks": counts,

@@ -12,14 +12,12 @@ ACCOUNT_ID_HINT = (
 )
 NAMED_ACCOUNT = (
     "The account (POST /v1/accounts) whose token the relay uses upstream; default: the "
-    "account `default` (ZAPIER_ACCESS_TOKEN). An unknown one answers 400."
+    "account `default` (ZAPIER_ACCESS_TOKEN); with none, 400. An unknown one answers 404."
 )
 
 
 def account_id_field(**kwargs) -> fields.Str:
-    return fields.Str(
-        validate=validate.Regexp(ACCOUNT_ID_PATTERN, error=ACCOUNT_ID_HINT), **kwargs
-    )
+    return fields.Str(validate=validate.Regexp(ACCOUNT_ID_PATTERN, error=ACCOUNT_ID_HINT), **kwargs)
 
 
 def named_account_field() -> fields.Str:

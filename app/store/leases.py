@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from sqlalchemy import Engine, Select, Table, or_, select, update
 
 from app.store.engine import write
@@ -38,38 +40,49 @@ def claim_one(
 def claim_first(
     engine: Engine,
     table: Table,
-    candidates: Select,
+    candidates: Callable[[Collection[str]], Select],
     due,
+    fallback_order,
     owner: str,
     now: float,
     lease_seconds: float,
+    rounds: int = 2,
 ) -> dict | None:
-    """Lease the first row of `candidates` (a SELECT of ids, best first) still due and free.
+    """Lease the best row that `candidates(passed_over)` names (a SELECT of ids, best first,
+    leaving out the ids passed over) while it is still due and free; None when none is.
 
-    For orders FOR UPDATE cannot take (a window function): the ids are read first, then each
-    is leased by an UPDATE that re-checks `due` and the lease and skips a row another claimer
-    has locked (SKIP LOCKED on PostgreSQL), so two claimers never take the same row and a
-    loser moves on to the next candidate instead of coming back empty-handed.
+    For orders FOR UPDATE cannot take (aggregates, window functions): the ids are read first,
+    then each is leased by an UPDATE that re-checks `due` and the lease, and skips a row that
+    another claimer has locked (SKIP LOCKED on PostgreSQL), so two claimers never take the same
+    row. A claimer that lost every candidate asks again without them; after `rounds` it takes
+    the first due row by `fallback_order` (claim_one), so it never comes back empty-handed
+    while work is left, however many claimers race for the same few rows.
     """
     free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    passed_over: set[str] = set()
     with write(engine) as conn:
-        for row_id in conn.execute(candidates).scalars().all():
-            pick = (
-                select(table.c.id)
-                .where(table.c.id == row_id, due, free)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            stmt = (
-                update(table)
-                .where(table.c.id == pick, due, free)
-                .values(lease_until=now + lease_seconds, lease_owner=owner)
-                .returning(*table.c)
-            )
-            row = conn.execute(stmt).mappings().first()
-            if row is not None:
-                return dict(row)
-    return None
+        for _ in range(rounds):
+            ids = conn.execute(candidates(passed_over)).scalars().all()
+            if not ids:
+                return None
+            for row_id in ids:
+                pick = (
+                    select(table.c.id)
+                    .where(table.c.id == row_id, due, free)
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                )
+                stmt = (
+                    update(table)
+                    .where(table.c.id == pick, due, free)
+                    .values(lease_until=now + lease_seconds, lease_owner=owner)
+                    .returning(*table.c)
+                )
+                row = conn.execute(stmt).mappings().first()
+                if row is not None:
+                    return dict(row)
+                passed_over.add(row_id)
+    return claim_one(engine, table, due, fallback_order, owner, now, lease_seconds)
 
 
 def release(conn, table: Table, row_id: str, owner: str, **values) -> bool:

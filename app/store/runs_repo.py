@@ -1,15 +1,14 @@
-"""SQL for runs: insert, look up, guarded state changes, and the due-work claims."""
+"""SQL for runs: insert, look up, guarded state changes (the claims: run_claims.py)."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, insert, literal, or_, select, update
 from sqlalchemy.exc import CompileError, IntegrityError
 
 from app.runs.states import RunState, sources_for
-from app.store.leases import claim_first
-from app.store.tables import accounts, callbacks, rate_budget, runs
+from app.store.tables import callbacks, runs
 
 # Constant statements, values bound at execution: SQLAlchemy compiles each once per column set
 # instead of building and cache-keying a new statement on every call (the callback hot path).
@@ -73,76 +72,16 @@ def store_late_result(conn, run_id: str, result_text: str, now: float) -> bool:
     return conn.execute(stmt, {"match_id": run_id}).rowcount == 1
 
 
-def claim_due_submission(
-    engine, owner: str, now: float, lease: float, max_age: float | None = None
-) -> dict | None:
-    """A queued run whose time has come, the accounts taking turns (see _fair_candidates)."""
-    due = and_(
-        runs.c.state == RunState.QUEUED.value,
-        runs.c.next_submit_at <= now,
-        _account_usable(now, max_age),
+def hold_account_runs(conn, account_id: str, reason: str) -> int:
+    """Say why every open run of an account waits (its token was refused): the claims skip
+    them until the token is replaced; the next submission or poll writes its own reason."""
+    waiting = [RunState.QUEUED.value, RunState.SUBMITTED.value, RunState.WAITING.value]
+    stmt = (
+        update(runs)
+        .where(runs.c.account_id == account_id, runs.c.state.in_(waiting))
+        .values(reason=reason)
     )
-    candidates = _fair_candidates(due, runs.c.next_submit_at, "run", now)
-    return claim_first(engine, runs, candidates, due, owner, now, lease)
-
-
-def claim_due_poll(
-    engine, owner: str, now: float, lease: float, max_age: float | None = None
-) -> dict | None:
-    """A run whose poll is due, the accounts taking turns (see _fair_candidates)."""
-    due = and_(
-        runs.c.state.in_([RunState.SUBMITTED.value, RunState.WAITING.value]),
-        runs.c.next_poll_at <= now,
-        _account_usable(now, max_age),
-    )
-    candidates = _fair_candidates(due, runs.c.next_poll_at, "get", now)
-    return claim_first(engine, runs, candidates, due, owner, now, lease)
-
-
-# Claimers look at this many candidates: a few spare for rows another claimer takes first.
-CLAIM_CANDIDATES = 8
-
-
-def _account_usable(now: float, max_age: float | None):
-    """Not a run of an account whose token upstream refused (held until a new token), unless
-    it is past RUN_MAX_AGE_SECONDS: then it is claimed to be given up."""
-    held = select(accounts.c.id).where(accounts.c.state == "unauthorized")
-    usable = runs.c.account_id.not_in(held)
-    if max_age is None:
-        return usable
-    return or_(usable, runs.c.created_at <= now - max_age)
-
-
-def _fair_candidates(due, due_at, bucket: str, now: float):
-    """Due rows, best first, so that the accounts take turns: a run's place is its rank
-    among its account's due runs (leased ones included: they are being served) plus the
-    calls its account made in the current budget window; then the due time. An account with
-    a thousand runs queued is served once in every round, not a thousand times first."""
-    ranked = (
-        select(
-            runs.c.id,
-            runs.c.account_id,
-            runs.c.lease_until,
-            due_at.label("due_at"),
-            func.row_number()
-            .over(partition_by=runs.c.account_id, order_by=(due_at, runs.c.id))
-            .label("rank"),
-        )
-        .where(due)
-        .subquery()
-    )
-    window = rate_budget.alias("window")
-    spent = case((window.c.window_end > now, window.c.used), else_=0)
-    place = ranked.c.rank + func.coalesce(spent, 0)
-    return (
-        select(ranked.c.id)
-        .select_from(
-            ranked.outerjoin(window, window.c.bucket == ranked.c.account_id + f"/{bucket}")
-        )
-        .where(or_(ranked.c.lease_until.is_(None), ranked.c.lease_until < now))
-        .order_by(place, ranked.c.due_at, ranked.c.id)
-        .limit(CLAIM_CANDIDATES)
-    )
+    return conn.execute(stmt).rowcount
 
 
 def list_runs(

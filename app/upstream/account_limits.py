@@ -21,17 +21,10 @@ OVERRIDE_CAPS = {"get": 3000, "run": 1000}
 @dataclass(frozen=True)
 class BucketLimit:
     """Calls per window for one bucket; `calls` None: exempt (no limit but upstream's word).
-
-    `source` is where it came from: "override" (the operator's, which upstream's
-    X-RateLimit-Limit does not move), "claims" or "default".
-    """
+    `source` says where it came from: "override", "claims" or "default"."""
 
     calls: int | None
     source: str = "default"
-
-    @property
-    def pinned(self) -> bool:
-        return self.source == "override"
 
 
 @dataclass(frozen=True)

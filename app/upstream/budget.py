@@ -1,9 +1,9 @@
 """The upstream rate budget, kept in the database so every thread, process and machine shares it.
 
 Each account (each token) has its own fixed windows per bucket: the row "<account>/<bucket>".
-A row's `limit` is the limit in force for its current window: the account's configured limit
-when the window starts, corrected by upstream's X-RateLimit-Limit during it (unless the
-operator's override pins it); -1 for an exempt token.
+A row's `limit` is the one in force for its current window: the account's configured limit at
+the window's start, lowered during it by a smaller configured one or by upstream's stricter
+X-RateLimit-Limit (a larger one never raises ours: an override stays a cap); -1: exempt.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from app.accounts.selection import DEFAULT_ACCOUNT
 from app.store import budget_repo
 from app.store.engine import Engine, read, write
 from app.upstream.account_limits import BucketLimit
 from app.upstream.outcomes import RateInfo
 
-DEFAULT_ACCOUNT = "default"
 EXEMPT = -1  # a stored limit: the token's rate_limit claim says exempt
 
 
@@ -87,8 +87,8 @@ class RateBudget:
         account: str = DEFAULT_ACCOUNT,
         limit: BucketLimit | None = None,
     ) -> None:
-        """Raise our count to what upstream's headers say is left; follow upstream's window and
-        its limit (an operator's override keeps its own limit)."""
+        """Raise our count to what upstream's headers say is left; follow upstream's window, and
+        its limit when it is below ours."""
         if rate is None or (rate.remaining is None and rate.reset_at is None):
             return
         now = time.time() if now is None else now
@@ -101,8 +101,8 @@ class RateBudget:
             if rate.reset_at is not None and rate.reset_at <= now + self.window_seconds:
                 state["window_end"] = rate.reset_at
                 state["window_start"] = min(now, rate.reset_at - self.window_seconds)
-            if rate.limit is not None and not configured.pinned:
-                state["limit"] = rate.limit
+            if rate.limit is not None:
+                state["limit"] = _lower(state["limit"], rate.limit)
             if rate.remaining is not None and state["limit"] != EXEMPT:
                 # Upstream lets R more calls through, whatever either side's limit is; and
                 # calls of ours still in flight are not in R yet, so never count lower.
@@ -165,9 +165,9 @@ class RateBudget:
     ) -> dict:
         """The bucket's state, locked for this transaction and moved into the window of `now`.
 
-        A new window starts at the configured limit; within a window the stored one stands
-        (upstream may have corrected it), unless the operator's override pins it. `keep`: the
-        caller knows no limit (a block), so the stored one stands in any case.
+        A new window starts at the configured limit; within a window the lower of the stored
+        (upstream may have lowered it) and the configured one stands. `keep`: the caller knows
+        no limit (a block), so the stored one stands in any case.
         """
         calls = EXEMPT if configured.calls is None else configured.calls
         fresh = {
@@ -186,6 +186,15 @@ class RateBudget:
             state["used"] = 0
             if not keep:
                 state["limit"] = calls
-        elif configured.pinned:
-            state["limit"] = calls
+        elif not keep:
+            state["limit"] = _lower(state["limit"], calls)
         return state
+
+
+def _lower(stored: int, other: int) -> int:
+    """The stricter of two limits, EXEMPT being no limit at all."""
+    if stored == EXEMPT:
+        return other
+    if other == EXEMPT:
+        return stored
+    return min(stored, other)

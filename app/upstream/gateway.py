@@ -21,7 +21,7 @@ from app.upstream.outcomes import (
     Unavailable,
     UpstreamOutcome,
 )
-from app.upstream.refusals import token_refusal
+from app.upstream.refusals import hold_refused
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class UpstreamGateway:
             self._tell_budget_spent(bucket, admission)
             return Deferred(admission.wait)
         started_at = time.time()
-        outcome = self._refused_token(credentials, send(credentials.token))
+        outcome = hold_refused(self.tokens, credentials, send(credentials.token))
         observe_upstream(operation, outcome)
         try:
             self._account(run_id, account, operation, bucket, limit, outcome, started_at)
@@ -150,28 +150,6 @@ class UpstreamGateway:
             # whose Accepted were lost here would be submitted again.
             log.exception("could not record upstream call %s for run %s", operation, run_id)
         return outcome
-
-    def _refused_token(self, credentials: Credentials, outcome: UpstreamOutcome):
-        """A stored account's token upstream refuses: the account is marked, and the outcome
-        holds the work instead of failing it. The default account's refusals stay refusals:
-        its token changes only with a restart."""
-        detail = token_refusal(outcome) if credentials.stored else None
-        if detail is None:
-            return outcome
-        account = credentials.account_id
-        try:
-            if self.tokens.refused(credentials, detail):
-                log.warning("account %s unauthorized: %s", account, detail)
-        except DatabaseError:
-            log.exception("could not mark account %s unauthorized", account)
-        return Unauthorized(
-            account,
-            f"account {account} unauthorized: {detail}",
-            errors=outcome.errors,
-            status=outcome.status,
-            rate=outcome.rate,
-            latency_ms=outcome.latency_ms,
-        )
 
     def _tell_budget_spent(self, bucket: str, admission: Admission) -> None:
         window = (admission.account, bucket, admission.window_end)

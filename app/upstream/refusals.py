@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
+from app.accounts.tokens import AccountTokens, Credentials
+from app.store.engine import DatabaseError
 from app.upstream import outcomes as oc
+
+log = logging.getLogger(__name__)
 
 # 403 error codes that mean "this credential", not "this request" (the seeds' 403 answers
 # "Permission denied. Unauthorized request." with permission_denied; the Partner API's are
@@ -31,6 +37,31 @@ def token_refusal(outcome: oc.UpstreamOutcome) -> str | None:
         case oc.Refused(status=403, errors=errors) if _codes(errors) & AUTH_CODES:
             return _detail(403, errors)
     return None
+
+
+def hold_refused(
+    tokens: AccountTokens, credentials: Credentials, outcome: oc.UpstreamOutcome
+) -> oc.UpstreamOutcome:
+    """A stored account's token upstream refuses: the account is marked (its work waits), and
+    the outcome holds the run instead of failing it. The default account's refusals stay
+    refusals: its token changes only with a restart, so nothing could resume held work."""
+    detail = token_refusal(outcome) if credentials.stored else None
+    if detail is None:
+        return outcome
+    account = credentials.account_id
+    try:
+        if tokens.refused(credentials, detail):
+            log.warning("account %s unauthorized: %s", account, detail)
+    except DatabaseError:
+        log.exception("could not mark account %s unauthorized", account)
+    return oc.Unauthorized(
+        account,
+        f"account {account} unauthorized: {detail}",
+        errors=outcome.errors,
+        status=outcome.status,
+        rate=outcome.rate,
+        latency_ms=outcome.latency_ms,
+    )
 
 
 def _codes(errors: list) -> set[str]:

@@ -10,7 +10,7 @@ from app.delivery.engine import deliver_due_now
 from app.observability.run_context import bind_run_id, run_log_scope
 from app.runs.polling import apply_poll_outcome, expire_if_too_old, poll
 from app.runs.submission import apply_submit_outcome, submit
-from app.store import runs_repo
+from app.store import run_claims
 from app.store.zap_repo import claim_due_watch
 from app.zap_runs.scan import watch_step
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def submit_one(services: Services, owner: str) -> bool:
     """Submit one queued run whose time has come; True if there was one."""
     settings = services.settings
-    run = runs_repo.claim_due_submission(
+    run = run_claims.claim_due_submission(
         services.engine,
         owner,
         time.time(),
@@ -46,7 +46,7 @@ def poll_one(services: Services, owner: str) -> bool:
     """Poll one run whose callback is late; True if there was one. A run past its max age is
     polled once more first: upstream may hold its result (apply_poll_outcome expires it)."""
     settings = services.settings
-    run = runs_repo.claim_due_poll(
+    run = run_claims.claim_due_poll(
         services.engine,
         owner,
         time.time(),

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
-from app.accounts.tokens import DEFAULT_ACCOUNT
+from app.accounts.selection import DEFAULT_ACCOUNT
 from app.delivery.run_events import iso
 from app.schemas.zap_runs_contract import FINISHED_STATUSES
 from app.store import zap_repo

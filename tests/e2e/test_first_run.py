@@ -13,6 +13,7 @@ from tests.e2e.terminal import (
     TRACEBACK,
     Terminal,
     free_port,
+    gunicorn,
     port_is_free,
     relay,
     shell_env,
@@ -111,6 +112,29 @@ def test_ctrl_c_stops_web_and_worker_cleanly(start):
         assert "SIGKILL" not in output and TRACEBACK not in output, output
         assert "worker" in output and re.search(r"worker \S+ stopped", output), output
         assert port_is_free(port), f"something still listens on {port}:\n{output}"
+
+
+def test_ctrl_c_on_gunicorn_alone_stops_it_cleanly(tmp_path):
+    """A terminal's SIGINT reaches gunicorn's master and its workers at once; the master then
+    stops each worker too. A worker must not take two stop signals (it could deadlock)."""
+    for round_ in range(2):
+        port = free_port()
+        env = shell_env(tmp_path, PORT=port, WEB_CONCURRENCY=4)
+        migrate = Terminal(relay("db", "upgrade"), env, tmp_path, f"migrate{round_}")
+        assert migrate.wait(60) == 0, migrate.output()
+        migrate.close()
+        web = Terminal(gunicorn(), env, tmp_path, f"gunicorn{round_}")
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait(lambda url=f"{base}/healthz": _answers(url), 60)
+            for _ in range(3):
+                _trigger(base)
+            code, output = _stop_with_ctrl_c(web)
+            assert code == 0, output
+            assert "SIGKILL" not in output and TRACEBACK not in output, output
+            assert port_is_free(port), f"something still listens on {port}:\n{output}"
+        finally:
+            web.close()
 
 
 def test_one_banner_one_log_format(start):

@@ -131,10 +131,11 @@ def closed_gate():
     gate.close()
 
 
-def test_relay_run_names_an_unreachable_postgres_and_its_reason(tmp_path, closed_gate):
+@pytest.mark.parametrize("command", [("run",), ("worker",), ("db", "upgrade")])
+def test_relay_names_an_unreachable_postgres_and_its_reason(tmp_path, closed_gate, command):
     url = f"postgresql://postgres@127.0.0.1:{closed_gate.port}/relay"
     env = shell_env(tmp_path, DATABASE_URL=url, PORT=free_port())
-    done = run_to_exit(relay("run"), env, tmp_path)
+    done = run_to_exit(relay(*command), env, tmp_path)
     assert TRACEBACK not in done.stdout + done.stderr
     assert done.returncode == 1
     assert done.stderr.strip() == (

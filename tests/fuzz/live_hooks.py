@@ -21,8 +21,9 @@ _numbers = itertools.count(1)
 @schemathesis.hook
 def before_call(context, case, kwargs) -> None:
     meta = case.meta
+    negative = meta is not None and meta.generation.mode.is_negative
     location = getattr(meta.phase.data, "parameter_location", None) if meta else None
-    if meta is not None and meta.generation.mode.is_negative and location is ParameterLocation.HEADER:
+    if negative and location is ParameterLocation.HEADER:
         # Any edit to the headers makes schemathesis check the case again, and a case that
         # leaves out Authorization would then be sent with it. Such cases send no wrong key.
         return

@@ -127,3 +127,12 @@ def test_sandbox_mode_says_the_client_api_is_open(make_app):
     assert "open by design" in DOCUMENT["info"]["description"]
     sandboxed, _ = make_app(dropped=("ZAPIER_ACCESS_TOKEN", "RELAY_API_KEYS"))
     assert sandboxed.get("/v1/runs", headers={"Authorization": ""}).status_code == 200
+
+
+def test_an_empty_recovery_window_queues_nothing(client):
+    """Before: `until` equal to `since` was a 400, a body the document allows."""
+    hook = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/h"}).get_json()["data"]
+    window = {"since": "2000-01-01T00:00:00Z", "until": "2000-01-01T00:00:00Z"}
+    answer = client.post(f"/v1/webhooks/{hook['id']}/recover", json=window)
+    assert answer.status_code == 202
+    assert answer.get_json()["data"] == {"queued": 0, "more": False}

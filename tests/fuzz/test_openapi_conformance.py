@@ -49,7 +49,7 @@ def test_operation_conforms_to_the_served_document(relay_schema, operation_id, m
     operation = relay_schema.find_operation_by_id(operation_id)
 
     @settings(
-        max_examples=40, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
@@ -78,7 +78,7 @@ def test_operation_conforms_on_real_ids(relay_schema, real_ids, operation_id):
     fixed = {name: value for name, value in ids.items() if name in names}
 
     @settings(
-        max_examples=30, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
     )
     @given(case=operation.as_strategy(path_parameters=fixed))
     def check(case):

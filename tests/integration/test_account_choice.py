@@ -77,18 +77,20 @@ def test_v2_action_runs_name_their_account(relay, sandbox):
     assert created.status_code == 200, created.get_json()
     assert run_row(services, created.get_json()["data"]["id"])["account_id"] == "acme"
     unknown = client.post("/v2/action-runs", json={"data": {**V2, "account": "ghost"}})
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     problem = unknown.get_json()["errors"][0]
     assert problem["code"] == "unknown_account" and problem["source"] == {
         "pointer": "/data/account"
     }
 
 
-def test_unknown_or_malformed_accounts_are_400s_naming_data_account(relay, sandbox):
+def test_unknown_accounts_are_404s_and_malformed_ones_400s_naming_data_account(relay, sandbox):
+    """An unknown account is a reference to a missing resource, as an unknown webhook id in a
+    watch is: 404, pointing at the field; a value that is no slug at all is a 400."""
     client, _ = relay
-    for account in ("ghost", "Not A Slug", 7):
+    for account, status in (("ghost", 404), ("Not A Slug", 400), (7, 400)):
         answer = client.post(RUN_URL, json={"data": {"inputs": {}, "account": account}})
-        assert answer.status_code == 400
+        assert answer.status_code == status
         assert answer.get_json()["errors"][0]["source"] == {"pointer": "/data/account"}
     assert client.get("/v1/runs", query_string={"account": "Bad Slug"}).status_code == 400
     assert client.get("/v1/deliveries", query_string={"account": "Bad Slug"}).status_code == 400
@@ -117,7 +119,7 @@ def test_a_watch_names_its_account_and_its_events_carry_it(relay, sandbox, recei
     default = client.post("/v1/zap-watches", json={"enabled": False}).get_json()["data"]
     assert default["account"] == "default"
     unknown = client.post("/v1/zap-watches", json={"account": "ghost"})
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     assert unknown.get_json()["errors"][0]["source"] == {"pointer": "/account"}
 
     assert watch_one(services, "t")
@@ -141,6 +143,8 @@ def test_without_a_default_account_a_run_must_name_one(make_app):
         problem = refused.value.problems[0]
         assert problem.code == "no_default_account" and problem.pointer == "/data/account"
         assert "no default account" in problem.detail and "data.account" in problem.detail
+        with pytest.raises(InvalidInput):  # named, but it is the missing default
+            choose_account(conn, settings, "default", "/data/account")
         row = {
             "id": "default",
             "token_ciphertext": "x",

@@ -10,7 +10,6 @@ import requests
 
 from app.sandbox import create_sandbox_app
 from tests.sandbox.contract import CONTRACT_DIR, Answer, contract_available
-from tests.support.receiver import Receiver
 
 BEARER = {"Authorization": "Bearer sandbox-test-token"}
 
@@ -117,8 +116,6 @@ def api(request):
 
 
 @pytest.fixture
-def receiver():
+def receiver(make_receiver):
     """Records the sandbox's callbacks (unverified: they carry a JWT, not a webhook signature)."""
-    box = Receiver(status=200).start()
-    yield box
-    box.close()
+    return make_receiver(status=200)
