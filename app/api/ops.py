@@ -8,6 +8,7 @@ from app.api.auth import require_bearer
 from app.api.context import services, settings
 from app.errors import Unavailable
 from app.store.engine import DatabaseError, ping
+from app.store.schema_version import SchemaNotCurrent
 
 bp = Blueprint("ops", __name__)
 
@@ -25,6 +26,8 @@ def readyz():
     except DatabaseError as err:
         detail = f"database unreachable: {type(err).__name__}"
         raise Unavailable("not_ready", detail, meta={"mode": current.mode}) from None
+    except SchemaNotCurrent as err:  # one line that names `relay db upgrade`
+        raise Unavailable("not_ready", str(err), meta={"mode": current.mode}) from None
     return jsonify(
         {
             "status": "ready",

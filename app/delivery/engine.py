@@ -89,7 +89,12 @@ class DeliveryEngine:
         while not self.stop.is_set():
             if self.wakeup.wait(IDLE_SECONDS, since=seen):
                 seen = self.wakeup.rings
-                loop.call_soon_threadsafe(self.work_landed.set)
+                if self.stop.is_set():
+                    return  # a stop's ring: the loop may be closing
+                try:
+                    loop.call_soon_threadsafe(self.work_landed.set)
+                except RuntimeError:
+                    return  # the loop closed meanwhile
 
     async def _db(self, fn, *args):
         # A copy of this task's context: log lines written on the pool keep their run id.

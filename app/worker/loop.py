@@ -107,8 +107,10 @@ class Worker:
             while not self.stop.is_set():
                 self.stop.wait(1.0)
         finally:
+            # One deadline for all of them, not one each: a stop takes seconds, not minutes.
+            deadline = time.monotonic() + UPSTREAM_JOIN_SECONDS
             for thread in threads:
-                thread.join(timeout=UPSTREAM_JOIN_SECONDS)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
             self.services.close()
             log.info("worker %s stopped", self.name)
 

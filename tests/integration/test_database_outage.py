@@ -59,3 +59,12 @@ def test_a_run_stored_before_the_outage_is_answered_202(client, services, sandbo
     assert answer.status_code == 202, answer.get_json()
     run = run_row(services, answer.get_json()["data"]["id"])
     assert run["state"] == "queued" and run["lease_until"] is not None
+
+
+def test_readyz_names_the_upgrade_when_the_schema_is_behind(relay_env, tmp_path):
+    """Before: a 500 and a traceback on every /readyz while the schema was not migrated."""
+    stale = f"sqlite:///{tmp_path / 'unmigrated.db'}"
+    client = create_app({**relay_env, "DATABASE_URL": stale}).test_client()
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert "relay db upgrade" in answer.get_json()["errors"][0]["detail"]
