@@ -1,4 +1,4 @@
-"""Zapier accounts: per-account tokens (encrypted), budgets,; runs and watches name theirs."""
+"""Zapier accounts: per-account tokens (encrypted) and budgets; runs and watches name theirs."""
 
 import sqlalchemy as sa
 from alembic import op
