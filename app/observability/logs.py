@@ -34,10 +34,15 @@ _learned: tuple[str, ...] = ()
 _learned_lock = threading.Lock()
 
 
+# Learned values are masked in every later line of the process, so a short one that happens
+# to be a word ("callback") would mangle logger names and paths: real tokens are long.
+MIN_LEARNED_LENGTH = 16
+
+
 def remember_secret(value: str) -> None:
     """Mask `value` (and its JSON spelling) in every later line of this process."""
     global _learned
-    if len(value) < MIN_SECRET_LENGTH or value in _learned:
+    if len(value) < MIN_LEARNED_LENGTH or value in _learned:
         return
     with _learned_lock:
         found = {*_learned, value, json.dumps(value)[1:-1]}
