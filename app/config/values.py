@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import re
@@ -135,10 +136,8 @@ def redacted_url(url: str) -> str:
 
 def bind_host(name: str, raw: str) -> str:
     """An address to listen on: an IPv4/IPv6 address or a host name."""
-    try:
+    with contextlib.suppress(ValueError):  # not an address: maybe a host name
         return str(ipaddress.ip_address(raw.strip("[]")))
-    except ValueError:
-        pass
     if HOST_NAME.fullmatch(raw):
         return raw
     raise ConfigError(f"{name}: expected an IP address or a host name, got {raw!r}")
