@@ -1,5 +1,5 @@
-"""The per-process container of engine, account tokens, upstream gateway, budget and grace;
-built after fork."""
+"""The per-process container of engine, account tokens, upstream gateway, budget, grace and
+poll plans; built after fork."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from app.accounts.tokens import AccountTokens
 from app.config.settings import Settings
 from app.delivery.ops_events import budget_alarm
 from app.runs.callback_grace import CallbackGrace
+from app.runs.learned_plans import LearnedPlans
 from app.store.engine import Engine, build_engine, write
 from app.store.schema_version import check_current
 from app.store.webhooks_repo import sync_env_webhooks
@@ -29,6 +30,7 @@ class Services:
     budget: RateBudget
     grace: CallbackGrace
     tokens: AccountTokens
+    plans: LearnedPlans
 
     def close(self) -> None:
         self.gateway.client.close()
@@ -54,10 +56,14 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
     # Each call carries its account's token: ZAPIER_ACCESS_TOKEN is the account "default".
     tokens = AccountTokens(engine, settings)
     client = UpstreamClient(settings.zapier_api_base)
-    alarm = budget_alarm(engine, budget.limits) if settings.ops_webhook_urls else None
+    alarm = None
+    if settings.ops_webhook_urls:
+        window, cap = settings.zapier_rate_window_seconds, settings.poll_max_interval_seconds
+        alarm = budget_alarm(engine, budget.limits, window, cap)
     gateway = UpstreamGateway(client, budget, engine, tokens, on_budget_spent=alarm)
     grace = CallbackGrace(engine, settings.callback_grace_seconds)
-    return Services(settings, engine, gateway, budget, grace, tokens)
+    plans = LearnedPlans(engine, settings.poll_max_interval_seconds)
+    return Services(settings, engine, gateway, budget, grace, tokens, plans)
 
 
 class LazyServices:

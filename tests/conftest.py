@@ -53,6 +53,9 @@ def relay_env(tmp_path, sandbox_server, database_url) -> dict:
         "ZAPIER_ACCESS_TOKEN": "test-token",
         "ZAPIER_API_BASE": sandbox_server.base,
         "PUBLIC_BASE_URL": "http://127.0.0.1:9",
+        # Runs carry callback URLs and wait out the grace, as behind a public https URL
+        # (with this one CALLBACKS=auto would mean polling only).
+        "CALLBACKS": "on",
         "DATABASE_URL": database_url,
         "RELAY_INSTANCE_DIR": str(tmp_path),
         "RELAY_API_KEYS": API_KEY,

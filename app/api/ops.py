@@ -35,6 +35,8 @@ def readyz():
             "upstream": current.zapier_api_base,
             "database": services().engine.dialect.name,
             "callback_signature_check": bool(current.zapier_callback_jwks_url),
+            # CALLBACKS as resolved at start: "off" means no callback_url, polling only.
+            "callbacks": {"state": current.callbacks, "reason": current.callbacks_reason},
         }
     )
 

@@ -1,4 +1,4 @@
-"""The one start-up banner: where the relay listens, its mode, database and worker, what to try."""
+"""The one start-up banner: where the relay listens, its modes, database and worker, what to try."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from app.config.callbacks import summary
 from app.config.processes import local_url
 from app.config.settings import Settings
 from app.config.values import redacted_url
@@ -47,6 +48,7 @@ def banner(settings: Settings, worker: str, next_step: str | None = None) -> str
         )
     rows = [
         ("mode", mode_line(settings)),
+        ("callbacks", summary(settings.callbacks, settings.callbacks_reason)),
         ("database", redacted_url(settings.database_url)),
         ("web", web),
         ("worker", worker),
@@ -54,5 +56,5 @@ def banner(settings: Settings, worker: str, next_step: str | None = None) -> str
         *(("warning", warning) for warning in settings.warnings),
     ]
     lines = [f"Callback Relay is running at {url} in {settings.mode.upper()} MODE"]
-    lines += [f"  {name:<9} {text}" for name, text in rows]
+    lines += [f"  {name:<10} {text}" for name, text in rows]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.accounts.crypto import parse_keys
+from app.config.callbacks import CallbackState, callback_mode
 from app.config.processes import (
     check_sandbox_knobs,
     database_setting,
@@ -24,7 +25,6 @@ from app.config.values import (
     env_number,
     env_text,
     http_url,
-    looks_public_https,
     retry_schedule,
     whsec_secret,
 )
@@ -71,6 +71,8 @@ class Settings:
     sandbox_database_url: str = ""
     trusted_proxies: int = 0
     v2_callbacks: bool = False
+    callbacks: CallbackState = CallbackState.ON  # CALLBACKS resolved; off: polling only
+    callbacks_reason: str = "auto: sandbox mode"
     worker_metrics_port: int = 0
     zap_watch_interval_seconds: float = 60.0
     forward_max_in_flight: int = 256
@@ -95,6 +97,11 @@ class Settings:
     @property
     def mode(self) -> str:
         return "sandbox" if self.sandbox else "live"
+
+    @property
+    def callbacks_on(self) -> bool:
+        """Runs carry a callback_url upstream (v2 action runs only with V2_CALLBACKS too)."""
+        return self.callbacks is CallbackState.ON
 
     @property
     def breaker(self) -> BreakerPolicy:
@@ -126,10 +133,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             )
         public = local_url(host, port)
     public = http_url("PUBLIC_BASE_URL", public)
-    if not sandbox and not looks_public_https(public):
-        warnings.append(
-            "PUBLIC_BASE_URL is not a public https URL: Zapier refuses such callback URLs (400)"
-        )
+    callbacks = callback_mode(env, sandbox, public)
+    if callbacks.warning:
+        warnings.append(callbacks.warning)
 
     api_base = env_text(env, "ZAPIER_API_BASE")
     if api_base is None:
@@ -204,6 +210,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_database_url=sandbox_db,
         trusted_proxies=env_number(env, "TRUSTED_PROXIES", 0, int, 0),
         v2_callbacks=env_flag(env, "V2_CALLBACKS"),
+        callbacks=callbacks.state,
+        callbacks_reason=callbacks.reason,
         worker_metrics_port=env_number(env, "WORKER_METRICS_PORT", 0, int, 0, 65535),
         zap_watch_interval_seconds=env_number(env, "ZAP_WATCH_INTERVAL_SECONDS", 60.0, float, 1),
         forward_max_in_flight=env_number(env, "FORWARD_MAX_IN_FLIGHT", 256, int, 1),

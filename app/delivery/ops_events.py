@@ -11,9 +11,10 @@ import json
 import time
 import uuid
 
+from app.runs.poll_plan import shortfall
 from app.schemas.timestamps import iso
-from app.store import deliveries_repo, webhooks_repo
-from app.store.engine import write
+from app.store import deliveries_repo, stats_repo, webhooks_repo
+from app.store.engine import read, write
 
 NAMESPACE = uuid.UUID("0b1d6c1e-5e55-4c5e-9b1e-000e7e0a0001")
 DELIVERY_EXHAUSTED = "delivery.exhausted"
@@ -61,20 +62,29 @@ def is_operational(delivery: dict) -> bool:
     return delivery["run_id"] is None and delivery["zap_event_id"] is None
 
 
-def budget_alarm(engine, limits: dict[str, int]):
+def budget_alarm(engine, limits: dict[str, int], window: float = 300.0, cap: float = 300.0):
     """What the gateway calls when work waits for a spent upstream budget (once per window
-    and process; the event's dedupe key makes it once per window across processes)."""
+    and process; the event's dedupe key makes it once per window across processes). For the
+    GET budget it also says how many polls wait, and how far the budget falls short of
+    polling every open run every POLL_MAX_INTERVAL_SECONDS (`cap`)."""
 
     def announce(bucket: str, admission) -> None:
         now = time.time()
         account = admission.account
+        limit = admission.limit if admission.limit is not None else limits.get(bucket)
         data = {
             "account": account,
             "bucket": bucket,
-            "limit": admission.limit if admission.limit is not None else limits.get(bucket),
+            "limit": limit,
             "window_end": iso(admission.window_end),
             "next_call_in_seconds": round(admission.wait, 3),
         }
+        if bucket == "get":
+            with read(engine) as conn:
+                load = stats_repo.poll_load(conn, now).get(account, {"open": 0, "due": 0})
+            data["polls_due"] = load["due"]
+            data["open_runs"] = load["open"]
+            data["shortfall_per_window"] = shortfall(load["open"], admission.limit, window, cap)
         # Each account's windows are its own; the default account keeps its old key.
         scope = bucket if account == "default" else f"{account}/{bucket}"
         with write(engine) as conn:

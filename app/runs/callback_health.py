@@ -19,6 +19,8 @@ ANNOUNCE_EVERY_SECONDS = 3600.0
 
 def check_callbacks_missing(services, now: float | None = None) -> bool:
     """Emit callbacks.missing when the recent poll share is past MISSING_SHARE; True if so."""
+    if not services.settings.callbacks_on:
+        return False  # polling only (CALLBACKS): no callback is expected, so none is missing
     now = time.time() if now is None else now
     missed = services.grace.miss_rate(RunKind.STORED_ACTION)
     if missed is None or missed < MISSING_SHARE:

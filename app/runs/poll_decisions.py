@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from app.runs.poll_schedule import next_poll_delay
+from app.runs.poll_plan import PollPlan
 from app.runs.report_decisions import ReportDecision, ReportVerdict, decide_report
 from app.runs.states import RunState, Settlement
 from app.upstream import outcomes as oc
@@ -71,13 +71,19 @@ def decide_poll(
     grace: float,
     cap: float,
     max_age: float,
+    plan: PollPlan | None = None,
 ) -> PollDecision:
     """What the poll's `outcome` means for `run` (as read in the write transaction).
 
     `poll_count` is the polls counted when the run was claimed; `grace` CALLBACK_GRACE_SECONDS,
-    `cap` POLL_MAX_INTERVAL_SECONDS and `max_age` RUN_MAX_AGE_SECONDS.
+    `cap` POLL_MAX_INTERVAL_SECONDS and `max_age` RUN_MAX_AGE_SECONDS; `plan` places the next
+    poll (None: the fixed back-off).
     """
-    decision = _decide_poll(run, outcome, now, poll_count, grace, cap)
+    plan = plan or PollPlan(None, cap)
+    age = now - (run.get("submitted_at") or run["created_at"])
+    decision = _decide_poll(
+        run, outcome, now, poll_count, grace, lambda polls: plan.next_delay(age, polls)
+    )
     report = decision.report
     # A poll that settles the run, or brings the late result of an expired one, ends it.
     if decision.settlement is not None or (
@@ -93,7 +99,7 @@ def decide_poll(
     return replace(decision, expiry=expiry)
 
 
-def _decide_poll(run, outcome, now, poll_count, grace, cap) -> PollDecision:
+def _decide_poll(run, outcome, now, poll_count, grace, later) -> PollDecision:
     polls = poll_count + (0 if isinstance(outcome, oc.Deferred | oc.Unauthorized) else 1)
     values = {"poll_count": polls, "updated_at": now, "lease_until": None, "lease_owner": None}
     if (run.get("reason") or "").startswith(HELD_REASON_PREFIX):
@@ -107,25 +113,32 @@ def _decide_poll(run, outcome, now, poll_count, grace, cap) -> PollDecision:
             return PollDecision(PollVerdict.HELD, values)
         case oc.Result(body=body, raw=raw):
             report = decide_report(run, body, raw, "poll", now, grace)
-            after = now + next_poll_delay(polls, cap)
+            after = now + later(polls)
             return PollDecision(None, values, report=report, next_poll_at=after)
         case oc.NotFound():
-            return _not_found(run, now, values, cap)
+            return _not_found(run, now, values, later)
         case oc.Refused(status=status, errors=errors):
             reason = f"upstream refused the poll with HTTP {status}"
             settlement = Settlement(RunState.FAILED, reason=reason, errors=errors)
             values.pop("reason", None)  # written after the settlement: keep its reason
             return PollDecision(PollVerdict.REFUSED, values, settlement=settlement)
+    if isinstance(outcome, oc.Deferred):
+        # No call was made: the run keeps its place in line (next_poll_at), held back until
+        # the budget can grant a call, so no claimer takes it up only to put it back.
+        values["lease_until"] = now + outcome.wait
+        return PollDecision(PollVerdict.DEFERRED, values)
+    if isinstance(outcome, oc.Processing):
+        values["last_pending_at"] = now  # its result came later: a duration's lower bound
     wait = _retry_wait(outcome)
-    values["next_poll_at"] = now + (wait if wait is not None else next_poll_delay(polls, cap))
+    values["next_poll_at"] = now + (wait if wait is not None else later(polls))
     return PollDecision(PollVerdict(outcome.kind), values)
 
 
-def _not_found(run: dict, now: float, values: dict, cap: float) -> PollDecision:
+def _not_found(run: dict, now: float, values: dict, later) -> PollDecision:
     misses = run["not_found_count"] + 1
     values["not_found_count"] = misses
     if misses < NOT_FOUND_LIMIT:
-        values["next_poll_at"] = now + next_poll_delay(misses, cap)
+        values["next_poll_at"] = now + later(misses)
         return PollDecision(PollVerdict.NOT_FOUND, values)
     values.pop("reason", None)  # written after the settlement: keep its reason
     reason = f"upstream answered 404 for run {run['upstream_run_id']} {misses} times"
@@ -139,8 +152,6 @@ def _retry_wait(outcome: oc.UpstreamOutcome) -> float | None:
         # A Retry-After of 0 says nothing useful: back off instead of polling at once.
         case oc.Throttled(retry_after=after) | oc.Unavailable(retry_after=after) if after:
             return after
-        case oc.Deferred(wait=wait):
-            return wait
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from app.runs.poll_decisions import SHOWN_ON_THE_CALL, PollVerdict, decide_expiry, decide_poll
@@ -11,8 +12,8 @@ from app.runs.reports import apply_report_decision
 from app.runs.settle import apply_settlement
 from app.runs.states import RunKind
 from app.runs.submission import account_of
-from app.store import runs_repo, upstream_calls_repo
-from app.store.engine import write
+from app.store import due_work_repo, runs_repo, upstream_calls_repo
+from app.store.engine import read, write
 from app.upstream.outcomes import UpstreamOutcome
 
 if TYPE_CHECKING:
@@ -35,11 +36,17 @@ def expire_if_too_old(services: Services, run: dict, now: float) -> bool:
 
 
 def poll(services: Services, run: dict) -> UpstreamOutcome:
+    """GET the run from upstream; the account's due polls pace its budget (budget_windows)."""
     account = account_of(run)
+    with read(services.engine) as conn:
+        backlog = due_work_repo.due_poll_count(conn, account, time.time())
+    gateway = services.gateway
     if run["kind"] == RunKind.ACTION_RUN:
-        return services.gateway.get_action_run(run["id"], run["upstream_run_id"], account=account)
-    return services.gateway.get_stored_action_run(
-        run["id"], run["stored_action_id"], run["upstream_run_id"], account=account
+        return gateway.get_action_run(
+            run["id"], run["upstream_run_id"], account=account, backlog=backlog
+        )
+    return gateway.get_stored_action_run(
+        run["id"], run["stored_action_id"], run["upstream_run_id"], account=account, backlog=backlog
     )
 
 
@@ -53,6 +60,7 @@ def apply_poll_outcome(
     """Write what the poll's answer means in one transaction, then expire the run if it is too
     old and still open; returns the verdict for logs. `polled_at`: when the poll was sent."""
     settings = services.settings
+    plan = services.plans.plan(run, now)  # read before the write transaction
     with write(services.engine) as conn:
         current = runs_repo.get_run(conn, run["id"])
         decision = decide_poll(
@@ -63,6 +71,7 @@ def apply_poll_outcome(
             grace=settings.callback_grace_seconds,
             cap=settings.poll_max_interval_seconds,
             max_age=settings.run_max_age_seconds,
+            plan=plan,
         )
         verdict, report_verdict = decision.verdict, None
         if decision.report is not None:

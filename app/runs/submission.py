@@ -7,7 +7,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from app.accounts.selection import DEFAULT_ACCOUNT
-from app.runs.poll_schedule import next_poll_delay
 from app.runs.settle import apply_settlement
 from app.runs.states import RunKind
 from app.runs.submit_decisions import SubmitDecision, decide_submission
@@ -48,7 +47,10 @@ def account_of(run: dict) -> str:
 
 
 def calls_back(run: dict, settings) -> bool:
-    """Stored actions always get a callback URL; v2 action runs only with V2_CALLBACKS."""
+    """With callbacks on (CALLBACKS), stored actions get a callback URL; v2 action runs only
+    with V2_CALLBACKS too. With them off the relay polls only."""
+    if not settings.callbacks_on:
+        return False
     return run["kind"] == RunKind.STORED_ACTION or settings.v2_callbacks
 
 
@@ -87,9 +89,11 @@ def _log_outcome(run: dict, outcome: UpstreamOutcome, decision: SubmitDecision) 
 
 
 def first_poll_delay(run: dict, services: Services) -> float:
-    """A run that calls back is polled after the grace (shortened while callbacks go missing);
-    a v2 run without callbacks soon."""
-    settings = services.settings
-    if calls_back(run, settings):
-        return services.grace.seconds(run["kind"])
-    return next_poll_delay(0, settings.poll_max_interval_seconds)
+    """Where its action's runs have become likely to be done (app/runs/poll_plan.py); a run
+    that calls back after the grace (shortened while callbacks go missing), and not before
+    its action's runs are likely done once that is learned."""
+    plan = services.plans.plan(run)
+    if not calls_back(run, services.settings):
+        return plan.first_delay()
+    grace = services.grace.seconds(run["kind"])
+    return max(grace, plan.first_delay()) if plan.learned else grace

@@ -8,7 +8,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.store.tables import rate_budget
 
-STATE_COLUMNS = ("window_start", "window_end", "used", "limit", "blocked_until")
+STATE_COLUMNS = (
+    "window_start",
+    "window_end",
+    "used",
+    "limit",
+    "blocked_until",
+    "carried",
+    "paced_until",
+)
 
 
 def locked_bucket(conn: Connection, bucket: str, fresh: dict) -> dict:

@@ -44,6 +44,7 @@ def claim_due_poll(
         runs.c.state.in_([RunState.SUBMITTED.value, RunState.WAITING.value]),
         runs.c.next_poll_at <= now,
         _account_usable(now, max_age),
+        _budget_open(now),
     )
     return claim_first(
         engine,
@@ -69,6 +70,19 @@ def _account_usable(now: float, max_age: float | None):
     if max_age is None:
         return usable
     return or_(usable, runs.c.created_at <= now - max_age)
+
+
+def _budget_open(now: float):
+    """Not a run of an account whose GET budget cannot grant a call now (spent, blocked by a
+    429 or paced): left due, in its place in line, instead of claimed only to be put back."""
+    closed = select(rate_budget.c.bucket).where(_budget_closed(rate_budget, now))
+    return (runs.c.account_id + "/get").not_in(closed)
+
+
+def _budget_closed(table, now: float):
+    """A budget row that grants no call at `now` (see app/upstream/budget_windows.grant)."""
+    spent = and_(table.c.window_end > now, table.c.limit >= 0, table.c.used >= table.c.limit)
+    return or_(table.c.blocked_until > now, table.c.paced_until > now, spent)
 
 
 def _fair_candidates(due, due_at, bucket: str, now: float, passed_over=()):

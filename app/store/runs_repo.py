@@ -7,7 +7,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, insert, literal, or_, select, update
 from sqlalchemy.exc import CompileError, IntegrityError
 
-from app.runs.states import RunState, sources_for
+from app.runs.states import RunKind, RunState, sources_for
 from app.store.tables import callbacks, runs
 
 # Constant statements, values bound at execution: SQLAlchemy compiles each once per column set
@@ -131,3 +131,22 @@ def recent_settle_sources(conn, kind: str, limit: int) -> list[str]:
         .limit(limit)
     )
     return list(conn.execute(stmt).scalars().all())
+
+
+def latest_runs_of_action(conn, kind: str, key: str, limit: int) -> list[dict]:
+    """The last `limit` runs of one stored action (`kind` stored_action) or v2 action submitted
+    upstream: what their durations were, or how old they are while open."""
+    column = runs.c.stored_action_id if kind == RunKind.STORED_ACTION else runs.c.action
+    stmt = (
+        select(
+            runs.c.state,
+            runs.c.source,
+            runs.c.submitted_at,
+            runs.c.settled_at,
+            runs.c.last_pending_at,
+        )
+        .where(column == key, runs.c.kind == kind, runs.c.submitted_at.is_not(None))
+        .order_by(runs.c.submitted_at.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in conn.execute(stmt)]

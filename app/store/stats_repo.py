@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.delivery.states import DeliveryState
-from app.runs.states import OPEN_STATES
+from app.runs.states import OPEN_STATES, RunState
 from app.store.tables import deliveries, runs
 
 
@@ -29,3 +29,24 @@ def open_work(conn) -> dict:
         .where(deliveries.c.state == DeliveryState.PENDING)
     ).scalar_one()
     return {"open_by_state": by_state, "oldest_open_created_at": oldest_open, "pending": pending}
+
+
+def poll_load(conn, now: float) -> dict[str, dict]:
+    """Per account with runs awaiting a poll: how many (`open`), how many are due now (`due`)
+    and since when the earliest due one has waited (`first_due_at`)."""
+    polled = (RunState.SUBMITTED.value, RunState.WAITING.value)
+    due = runs.c.next_poll_at <= now
+    rows = conn.execute(
+        select(
+            runs.c.account_id,
+            func.count(),
+            func.sum(case((due, 1), else_=0)),
+            func.min(case((due, runs.c.next_poll_at))),
+        )
+        .where(runs.c.state.in_(polled))
+        .group_by(runs.c.account_id)
+    ).all()
+    return {
+        account: {"open": count, "due": int(due_count or 0), "first_due_at": first}
+        for account, count, due_count, first in rows
+    }

@@ -51,6 +51,8 @@ runs = Table(
     Column("throttle_count", Integer, nullable=False, default=0, server_default="0"),
     Column("lease_until", Float),
     Column("lease_owner", String(64)),
+    # The last poll upstream answered "still processing": a duration's lower bound.
+    Column("last_pending_at", Float),
     UniqueConstraint("kind", "idempotency_id", name="uq_runs_idempotency"),
 )
 Index("ix_runs_submit_due", runs.c.state, runs.c.next_submit_at)
@@ -60,6 +62,9 @@ Index("ix_runs_upstream", runs.c.upstream_run_id)
 # The console's last-24-hour views and retention read by these times; runs list by account.
 Index("ix_runs_settled", runs.c.settled_at)
 Index("ix_runs_account", runs.c.account_id, runs.c.created_at)
+# The latest runs of one stored action (or v2 action): its learned poll schedule.
+Index("ix_runs_stored_action_submitted", runs.c.stored_action_id, runs.c.submitted_at)
+Index("ix_runs_action_submitted", runs.c.action, runs.c.submitted_at)
 
 callbacks = Table(
     "callbacks",
@@ -181,6 +186,10 @@ rate_budget = Table(
     Column("used", Integer, nullable=False),
     Column("limit", Integer, nullable=False),
     Column("blocked_until", Float, nullable=False, default=0.0),
+    # Grants made near a window's end, counted in the next window too (they may land there).
+    Column("carried", Integer, nullable=False, default=0, server_default="0"),
+    # No paced grant before this time: a backlog larger than the budget is spread out.
+    Column("paced_until", Float, nullable=False, default=0.0, server_default="0"),
 )
 
 

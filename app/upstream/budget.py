@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from app.accounts.selection import DEFAULT_ACCOUNT
 from app.store import budget_repo
 from app.store.engine import Engine, read, write
+from app.upstream import budget_windows as windows
 from app.upstream.account_limits import BucketLimit
+from app.upstream.budget_windows import EXEMPT
 from app.upstream.outcomes import RateInfo
-
-EXEMPT = -1  # a stored limit: the token's rate_limit claim says exempt
 
 
 @dataclass(frozen=True)
@@ -62,17 +62,16 @@ class RateBudget:
         *,
         account: str = DEFAULT_ACCOUNT,
         limit: BucketLimit | None = None,
+        backlog: int | None = None,
     ) -> Admission:
-        """Like try_acquire, also naming the window the decision was made in."""
+        """Like try_acquire, also naming the window the decision was made in. `backlog`: the
+        calls waiting for this bucket, this one included (a backlog beyond the window's rest
+        is paced: see budget_windows.grant)."""
         now = time.time() if now is None else now
         configured = self._configured(bucket, limit)
         with write(self.engine) as conn:
             state = self._locked_state(conn, account, bucket, now, configured)
-            next_grant = state["blocked_until"]
-            if state["limit"] != EXEMPT and state["used"] >= state["limit"]:
-                next_grant = max(next_grant, state["window_end"])
-            elif next_grant <= now:
-                state["used"] += 1
+            next_grant = windows.grant(state, now, self.window_seconds, backlog)
             budget_repo.save_bucket(conn, bucket_key(account, bucket), state)
         wait = max(0.0, next_grant - now)
         shown = None if state["limit"] == EXEMPT else state["limit"]
@@ -87,8 +86,8 @@ class RateBudget:
         account: str = DEFAULT_ACCOUNT,
         limit: BucketLimit | None = None,
     ) -> None:
-        """Raise our count to what upstream's headers say is left; follow upstream's window, and
-        its limit when it is below ours."""
+        """Raise our count to what upstream's headers say is left; follow upstream's window
+        (however far its reset lies), and its limit when it is below ours."""
         if rate is None or (rate.remaining is None and rate.reset_at is None):
             return
         now = time.time() if now is None else now
@@ -98,15 +97,7 @@ class RateBudget:
         configured = self._configured(bucket, limit)
         with write(self.engine) as conn:
             state = self._locked_state(conn, account, bucket, now, configured)
-            if rate.reset_at is not None and rate.reset_at <= now + self.window_seconds:
-                state["window_end"] = rate.reset_at
-                state["window_start"] = min(now, rate.reset_at - self.window_seconds)
-            if rate.limit is not None:
-                state["limit"] = _lower(state["limit"], rate.limit)
-            if rate.remaining is not None and state["limit"] != EXEMPT:
-                # Upstream lets R more calls through, whatever either side's limit is; and
-                # calls of ours still in flight are not in R yet, so never count lower.
-                state["used"] = max(state["used"], state["limit"] - rate.remaining)
+            windows.follow(state, rate, now, self.window_seconds)
             budget_repo.save_bucket(conn, bucket_key(account, bucket), state)
 
     def block(self, bucket: str, until: float, *, account: str = DEFAULT_ACCOUNT) -> None:
@@ -163,38 +154,10 @@ class RateBudget:
         configured: BucketLimit,
         keep: bool = False,
     ) -> dict:
-        """The bucket's state, locked for this transaction and moved into the window of `now`.
-
-        A new window starts at the configured limit; within a window the lower of the stored
-        (upstream may have lowered it) and the configured one stands. `keep`: the caller knows
-        no limit (a block), so the stored one stands in any case.
-        """
+        """The bucket's state, locked for this transaction and moved into the window of `now`
+        (budget_windows.roll). `keep`: the caller knows no limit (a block)."""
         calls = EXEMPT if configured.calls is None else configured.calls
-        fresh = {
-            "window_start": now,
-            "window_end": now + self.window_seconds,
-            "used": 0,
-            "limit": calls,
-            "blocked_until": 0.0,
-        }
+        fresh = windows.fresh_state(now, self.window_seconds, calls)
         state = budget_repo.locked_bucket(conn, bucket_key(account, bucket), fresh)
-        if now >= state["window_end"]:
-            # Windows follow one another back to back, so they stay on upstream's grid.
-            skipped = math.floor((now - state["window_end"]) / self.window_seconds)
-            state["window_start"] = state["window_end"] + skipped * self.window_seconds
-            state["window_end"] = state["window_start"] + self.window_seconds
-            state["used"] = 0
-            if not keep:
-                state["limit"] = calls
-        elif not keep:
-            state["limit"] = _lower(state["limit"], calls)
+        windows.roll(state, now, self.window_seconds, calls, keep)
         return state
-
-
-def _lower(stored: int, other: int) -> int:
-    """The stricter of two limits, EXEMPT being no limit at all."""
-    if stored == EXEMPT:
-        return other
-    if other == EXEMPT:
-        return stored
-    return min(stored, other)

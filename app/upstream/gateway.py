@@ -71,7 +71,13 @@ class UpstreamGateway:
         )
 
     def get_stored_action_run(
-        self, run_id: str, stored_action_id: str, upstream_run_id: str, *, account: str
+        self,
+        run_id: str,
+        stored_action_id: str,
+        upstream_run_id: str,
+        *,
+        account: str,
+        backlog: int | None = None,
     ) -> UpstreamOutcome:
         return self._call(
             run_id,
@@ -81,6 +87,7 @@ class UpstreamGateway:
             lambda token: self.client.get_stored_action_run(
                 stored_action_id, upstream_run_id, token=token
             ),
+            backlog,
         )
 
     def create_action_run(
@@ -94,13 +101,16 @@ class UpstreamGateway:
             lambda token: self.client.create_action_run(data, deadline, token=token),
         )
 
-    def get_action_run(self, run_id: str, upstream_run_id: str, *, account: str) -> UpstreamOutcome:
+    def get_action_run(
+        self, run_id: str, upstream_run_id: str, *, account: str, backlog: int | None = None
+    ) -> UpstreamOutcome:
         return self._call(
             run_id,
             account,
             "get_action_run",
             GET_BUCKET,
             lambda token: self.client.get_action_run(upstream_run_id, token=token),
+            backlog,
         )
 
     def list_zap_runs(self, watch_id: str, params: dict, *, account: str) -> UpstreamOutcome:
@@ -124,7 +134,9 @@ class UpstreamGateway:
         operation: str,
         bucket: str,
         send: Callable[[str], UpstreamOutcome],
+        backlog: int | None = None,
     ) -> UpstreamOutcome:
+        """`backlog`: calls waiting for this bucket; the budget paces a backlog it cannot cover."""
         try:
             credentials = self.tokens.credentials(account)
         except AccountUnavailable as err:
@@ -135,7 +147,7 @@ class UpstreamGateway:
             detail = credentials.unauthorized_detail or "upstream refused its token"
             return Unauthorized(account, f"account {account} unauthorized: {detail}")
         limit = self.limits_of(credentials)[bucket]
-        admission = self.budget.acquire(bucket, account=account, limit=limit)
+        admission = self.budget.acquire(bucket, account=account, limit=limit, backlog=backlog)
         if not admission.granted:
             self._tell_budget_spent(bucket, admission)
             return Deferred(admission.wait)

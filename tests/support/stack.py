@@ -84,6 +84,8 @@ class Relay:
             "ZAPIER_ACCESS_TOKEN": "stack-token",
             "ZAPIER_API_BASE": upstream,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            # The sandbox calls back on loopback, which CALLBACKS=auto would not use in live mode.
+            "CALLBACKS": "on",
             "DATABASE_URL": db_url,
             "RELAY_API_KEYS": API_KEY,
             "RELAY_SECRET": RELAY_SECRET,

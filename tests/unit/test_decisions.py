@@ -266,13 +266,15 @@ def test_no_result_yet_polls_again_after_retry_after_or_the_back_off(outcome, ve
     decision = poll(outcome)
     assert decision.verdict is verdict and decision.settlement is None and decision.report is None
     expected = NOW + (wait if wait is not None else next_poll_delay(3, CAP))
-    assert decision.values == {"poll_count": 3, **RELEASED, "next_poll_at": expected}
+    pending = {"last_pending_at": NOW} if verdict is PollVerdict.PROCESSING else {}
+    assert decision.values == {"poll_count": 3, **RELEASED, "next_poll_at": expected, **pending}
 
 
-def test_a_deferred_poll_is_not_counted_and_waits_for_the_budget():
+def test_a_deferred_poll_is_not_counted_and_keeps_its_place_until_the_budget_grants():
+    """Its next_poll_at stays (its place in line); it is held back until the budget opens."""
     decision = poll(oc.Deferred(7.5))
     assert decision.verdict is PollVerdict.DEFERRED
-    assert decision.values == {"poll_count": 2, **RELEASED, "next_poll_at": NOW + 7.5}
+    assert decision.values == {**RELEASED, "poll_count": 2, "lease_until": NOW + 7.5}
 
 
 def test_the_back_off_grows_with_the_polls_counted_at_claim():
@@ -334,7 +336,8 @@ def test_a_result_fetched_by_the_last_poll_settles_instead_of_expiring():
 def test_a_last_poll_that_told_nothing_about_the_run_is_retried_not_expired(outcome):
     decision = poll(outcome, run=a_run(created_at=NOW - MAX_AGE))
     assert decision.expiry is None and decision.settlement is None
-    assert decision.values_after(ReportVerdict.RUN_MISMATCH)["next_poll_at"] > NOW
+    values = decision.values_after(ReportVerdict.RUN_MISMATCH)
+    assert values.get("next_poll_at", values.get("lease_until")) > NOW
 
 
 def test_a_foreign_poll_answer_is_polled_again_after_the_usual_back_off():

@@ -68,7 +68,7 @@ def test_the_banner_says_url_mode_database_worker_and_next_step():
     lines = text.splitlines()
     assert lines[0] == "Callback Relay is running at http://127.0.0.1:8123 in SANDBOX MODE"
     labels = [line.split()[0] for line in lines[1:]]
-    assert labels == ["mode", "database", "web", "worker", "next"]
+    assert labels == ["mode", "callbacks", "database", "web", "worker", "next"]
     assert "built-in simulator at http://127.0.0.1:8123/sandbox" in text
     assert "open to anyone (no RELAY_API_KEYS)" in text
     assert "relay listen --port 9000" in text

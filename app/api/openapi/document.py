@@ -18,6 +18,7 @@ from app.api.openapi.parts import (
     path_params,
     responses,
 )
+from app.api.openapi.readiness import READY
 from app.api.openapi.zap_runs_paths import ZAP_COMPONENTS, zap_paths
 from app.schemas import action_runs, relay, stored_actions
 
@@ -190,7 +191,7 @@ def _paths() -> dict:
             "get": {
                 "operationId": "readyz",
                 "security": [],
-                "responses": responses({"200": {"description": "Ready"}}, 503),
+                "responses": responses({"200": READY}, 503),
             }
         },
     }

@@ -1,0 +1,49 @@
+"""Each action's poll plan, learned from its latest runs and kept a few seconds per process."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from app.runs.duration_estimate import estimate, observation
+from app.runs.poll_plan import PollPlan, plan_for
+from app.runs.states import RunKind
+from app.store import runs_repo
+from app.store.engine import read
+
+LATEST_RUNS = 500  # the runs of an action its estimate rests on, open ones included
+CACHE_SECONDS = 10.0  # one query per action and process per this long, not one per poll
+
+
+class LearnedPlans:
+    """PollPlan per stored action (v1) or action (v2), from the store."""
+
+    def __init__(self, engine, cap: float):
+        self.engine = engine
+        self.cap = cap
+        self._lock = threading.Lock()
+        self._plans: dict[tuple[str, str], tuple[float, PollPlan]] = {}
+
+    def plan(self, run: dict, now: float | None = None) -> PollPlan:
+        now = time.time() if now is None else now
+        key = action_key(run)
+        if key is None:
+            return plan_for(None, self.cap)
+        with self._lock:
+            cached = self._plans.get(key)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        with read(self.engine) as conn:
+            rows = runs_repo.latest_runs_of_action(conn, *key, LATEST_RUNS)
+        seen = [o for o in (observation(row, now) for row in rows) if o is not None]
+        plan = plan_for(estimate(seen), self.cap)
+        with self._lock:
+            self._plans[key] = (now, plan)
+        return plan
+
+
+def action_key(run: dict) -> tuple[str, str] | None:
+    """(kind, stored action id or v2 action): the runs whose durations are alike."""
+    stored = run["kind"] == RunKind.STORED_ACTION
+    key = run.get("stored_action_id") if stored else run.get("action")
+    return (str(run["kind"]), key) if key else None
