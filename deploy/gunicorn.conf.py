@@ -3,10 +3,13 @@
 Every value comes from the relay's Settings, so a bad one stops the start with one line.
 """
 
+import functools
 import logging
 import os
 import signal
 import sys
+
+from gunicorn.workers.gthread import ThreadWorker
 
 from app.config.settings import ConfigError, load_settings
 from app.observability.logs import gunicorn_logconfig
@@ -68,9 +71,21 @@ def on_starting(server):
 
 def post_worker_init(worker):
     """A terminal's Ctrl+C reaches every process of its group: the master then stops each
-    worker with one signal of its own. A worker that also took the SIGINT would get two, and a
-    second one arriving inside gthread's handler deadlocks it until the master's SIGKILL."""
+    worker with one signal of its own (SIGQUIT), so the worker ignores the SIGINT. That SIGQUIT
+    is acted on in the main loop, not inside the signal handler (see _quit_from_main_loop)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if isinstance(worker, ThreadWorker):
+        signal.signal(signal.SIGQUIT, functools.partial(_quit_from_main_loop, worker))
+
+
+def _quit_from_main_loop(worker, signum, _frame):
+    """gthread's own SIGQUIT handler shuts its thread pool down inside the handler, which takes
+    the pool's lock. The main thread holds that lock in every submit() (each new connection or
+    kept-alive request), so a signal landing there made the worker wait on itself until the
+    master's SIGKILL 30 s later (cpython#121649). Here the handler only flags the stop and wakes
+    the main loop, as gthread's SIGTERM handler does; the loop then quits holding no lock."""
+    worker.alive = False
+    worker.method_queue.defer(worker.handle_quit, signum, None)
 
 
 def worker_exit(server, worker):

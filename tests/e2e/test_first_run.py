@@ -116,7 +116,8 @@ def test_ctrl_c_stops_web_and_worker_cleanly(start):
 
 def test_ctrl_c_on_gunicorn_alone_stops_it_cleanly(tmp_path):
     """A terminal's SIGINT reaches gunicorn's master and its workers at once; the master then
-    stops each worker too. A worker must not take two stop signals (it could deadlock)."""
+    stops each worker too (SIGQUIT). A worker must not take two stop signals, nor act on one
+    inside its handler: one landing as it handed a connection to its threads deadlocked it."""
     for round_ in range(2):
         port = free_port()
         env = shell_env(tmp_path, PORT=port, WEB_CONCURRENCY=4)

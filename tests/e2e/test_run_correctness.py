@@ -27,9 +27,15 @@ def _detail(relay, run_id: str) -> dict:
     return answer.json()["data"]
 
 
-def _polls(relay, run_id: str) -> list[dict]:
-    timeline = _detail(relay, run_id)["timeline"]
-    return [e["detail"] for e in timeline if e["event"] == "get_stored_action_run"]
+def _handled_polls(relay, run_id: str, at_least: int = 0) -> list[dict]:
+    """The run's polls whose answer the worker has acted on ([] while fewer than `at_least`).
+    A call is logged as it returns, with the kind of answer (`result`); the worker's verdict
+    (`run_mismatch`) replaces it in a later transaction, the one that counts it in
+    `poll_count`. The newest poll may show the former: only the first `poll_count` are final."""
+    detail = _detail(relay, run_id)
+    polls = [e["detail"] for e in detail["timeline"] if e["event"] == "get_stored_action_run"]
+    handled = polls[: detail["poll_count"]]
+    return handled if len(handled) >= at_least else []
 
 
 def _warm_up(relay, receiver) -> None:
@@ -51,7 +57,7 @@ def test_a_poll_answer_naming_another_run_is_refused_and_polled_again(
     sandbox.knobs(callback_drop=1.0, poll_foreign_id=1.0)
     run_id = relay.trigger()
     # A few polls, each answered with another run's id.
-    polls = wait_for(lambda: len(_polls(relay, run_id)) >= 3 and _polls(relay, run_id), 30)
+    polls = wait_for(lambda: _handled_polls(relay, run_id, at_least=3), 30)
     assert all(p["outcome"] == "run_mismatch" for p in polls), polls
     detail = _detail(relay, run_id)
     assert detail["state"] == "submitted" and detail["result"] is None
