@@ -77,7 +77,7 @@ def budget_alarm(engine, limits: dict[str, int], window: float = 300.0, cap: flo
             "bucket": bucket,
             "limit": limit,
             "window_end": iso(admission.window_end),
-            "next_call_in_seconds": round(admission.wait, 3),
+            "next_call_in_seconds": round(admission.next_in, 3),
         }
         if bucket == "get":
             with read(engine) as conn:

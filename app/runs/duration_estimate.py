@@ -10,6 +10,7 @@ short ones have ended.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,6 +35,43 @@ class DurationEstimate:
         """The estimated share of runs whose result exists `age` seconds after submission."""
         index = bisect.bisect_right(self.ages, age)
         return self.shares[index - 1] if index else 0.0
+
+    def smooth_share(self, age: float) -> float:
+        """share_by drawn as straight lines between the steps (from 0 at age 0); past the last
+        step, the runs still open end at the rate of the last half of what is known."""
+        index = bisect.bisect_right(self.ages, age)
+        if index < len(self.ages):
+            left_age, left = (self.ages[index - 1], self.shares[index - 1]) if index else (0, 0)
+            step = (age - left_age) / (self.ages[index] - left_age)
+            return left + (self.shares[index] - left) * step
+        if not self.ages:
+            return 0.0
+        last_age, left = self.ages[-1], 1.0 - self.shares[-1]
+        if left <= 1e-9:
+            return 1.0
+        return 1.0 - left * math.exp(-self.tail_rate() * (age - last_age))
+
+    def left_after(self, age: float) -> float:
+        """The share of runs still running at `age`."""
+        return 1.0 - self.smooth_share(age)
+
+    def chance_between(self, start: float, end: float) -> float:
+        """The chance that a run still running at `start` has ended by `end`."""
+        left = self.left_after(start)
+        return 0.0 if left <= 1e-9 else (self.smooth_share(end) - self.smooth_share(start)) / left
+
+    def hazard(self, age: float) -> float:
+        """Runs ending per second among those still running at `age` (over the next while)."""
+        ahead = max(5.0, age / 2)
+        return self.chance_between(age, age + ahead) / ahead
+
+    def tail_rate(self) -> float:
+        """Runs ending per second among those still running, over the last half of the ages
+        seen: how the runs longer than any seen are assumed to end."""
+        half = self.ages[-1] / 2
+        ended, left = self.shares[-1] - self.share_by(half), 1.0 - self.share_by(half)
+        rate = ended / (half * left) if half > 0 and left > 1e-9 else 0.0
+        return rate or 1.0 / max(self.ages[-1], 1.0)
 
     def age_of_share(self, share: float) -> float | None:
         """The first age by which `share` of runs have ended; None: beyond what is known."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
 from app.runs.duration_estimate import estimate, observation
-from app.runs.poll_plan import PollPlan, plan_for
+from app.runs.poll_plan import PollPlan, budget_price, plan_for
 from app.runs.states import RunKind
 from app.store import runs_repo
 from app.store.engine import read
@@ -16,11 +17,13 @@ CACHE_SECONDS = 10.0  # one query per action and process per this long, not one 
 
 
 class LearnedPlans:
-    """PollPlan per stored action (v1) or action (v2), from the store."""
+    """PollPlan per stored action (v1) or action (v2), from the store. `gets_per_second`: the
+    default GET budget (ZAPIER_GET_LIMIT / ZAPIER_RATE_WINDOW_SECONDS) the price is set by."""
 
-    def __init__(self, engine, cap: float):
+    def __init__(self, engine, cap: float, gets_per_second: float = math.inf):
         self.engine = engine
         self.cap = cap
+        self.gets_per_second = gets_per_second
         self._lock = threading.Lock()
         self._plans: dict[tuple[str, str], tuple[float, PollPlan]] = {}
 
@@ -36,7 +39,10 @@ class LearnedPlans:
         with read(self.engine) as conn:
             rows = runs_repo.latest_runs_of_action(conn, *key, LATEST_RUNS)
         seen = [o for o in (observation(row, now) for row in rows) if o is not None]
-        plan = plan_for(estimate(seen), self.cap)
+        durations = estimate(seen)
+        open_ages = [o.seconds for o in seen if not o.ended]
+        price = budget_price(durations, open_ages, self.gets_per_second)
+        plan = plan_for(durations, self.cap, price)
         with self._lock:
             self._plans[key] = (now, plan)
         return plan

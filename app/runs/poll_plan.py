@@ -1,9 +1,12 @@
-"""Where a run's polls go: where its result has become likely, learned from its action's runs.
+"""Where a run's polls go: where a poll saves more waiting than a GET is worth, learned from
+its action's runs.
 
-The rule, as the README gives it: the next poll goes where the chance that the result arrived
-since the last poll reaches READY_CHANCE (one in three), by the durations of the action's
-recent runs. Past the longest duration seen, the gap doubles. With too little history, the
-fixed back-off (5 s six times, then doubling). Never longer than POLL_MAX_INTERVAL_SECONDS.
+The rule, as the README gives it: the next poll goes where the waiting it would save (the
+chance that the result came since the last poll, times half the time since then) reaches the
+price of one GET, in seconds of waiting. The chance comes from the durations of the action's
+recent runs (duration_estimate). The price is POLL_GET_PRICE_SECONDS, raised while the runs
+open would need more GETs than 90% of the budget allows. With too little history, the fixed
+back-off (5 s six times, then doubling). Never longer than POLL_MAX_INTERVAL_SECONDS.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import math
 from dataclasses import dataclass
 
 from app.runs.duration_estimate import DurationEstimate
-from app.runs.poll_schedule import POLL_BASE_SECONDS, next_poll_delay
+from app.runs.poll_schedule import next_poll_delay
 
-# The chance that a poll finds the result, at which polls are placed: lower spends more GETs
-# for earlier results. bench/polling.py sweeps it for the trade-off curve.
-READY_CHANCE = 1 / 3
+# Seconds of waiting one GET is worth when the budget is not short: lower spends more GETs for
+# earlier results (bench/polling.py sweeps it for the trade-off curve).
+GET_PRICE_SECONDS = 4.0
+# The share of the GET budget the schedule plans to spend; the rest absorbs bursts.
+BUDGET_SHARE = 0.9
 # Fewer ended runs than this: the fixed back-off.
 MIN_ENDED = 10
 # No two polls of a run closer than this, whatever the history says.
@@ -29,6 +34,7 @@ class PollPlan:
 
     durations: DurationEstimate | None
     cap: float  # POLL_MAX_INTERVAL_SECONDS
+    price: float = GET_PRICE_SECONDS  # seconds of waiting one GET is worth now
 
     @property
     def learned(self) -> bool:
@@ -42,19 +48,43 @@ class PollPlan:
         """Seconds from a poll at `age` (seconds since submission), the `polls`-th, to the next."""
         if self.durations is None:
             return next_poll_delay(polls, self.cap)
-        ended = self.durations.share_by(age)
-        due_age = self.durations.age_of_share(ended + READY_CHANCE * (1.0 - ended))
-        if due_age is None or due_age <= age:
-            # Longer than any run seen: the gap doubles with the age.
-            return min(self.cap, max(POLL_BASE_SECONDS, age))
-        return min(self.cap, max(MIN_GAP_SECONDS, due_age - age))
+        durations = self.durations
+        if durations.left_after(age) <= 0.0:
+            # Longer than every run seen (none still open): assumed to end at the rate the
+            # longest ones did (a poll every sqrt(2 price / rate) saves about the price).
+            gap = math.sqrt(2 * self.price / durations.tail_rate())
+            return min(self.cap, max(MIN_GAP_SECONDS, gap))
+
+        def saved(gap: float) -> float:
+            return durations.chance_between(age, age + gap) * gap / 2
+
+        if saved(self.cap) < self.price:
+            return self.cap
+        low, high = MIN_GAP_SECONDS, self.cap
+        if saved(low) >= self.price:
+            return low
+        for _ in range(40):  # the saving grows with the gap: bisect to the price
+            middle = (low + high) / 2
+            low, high = (middle, high) if saved(middle) < self.price else (low, middle)
+        return high
 
 
-def plan_for(durations: DurationEstimate | None, cap: float) -> PollPlan:
+def plan_for(durations: DurationEstimate | None, cap: float, price: float = GET_PRICE_SECONDS):
     """The learned plan once MIN_ENDED runs have ended, else the fixed back-off."""
     if durations is None or durations.ended < MIN_ENDED:
         return PollPlan(None, cap)
-    return PollPlan(durations, cap)
+    return PollPlan(durations, cap, price)
+
+
+def budget_price(durations: DurationEstimate, open_ages: list[float], gets_per_second: float):
+    """The price at which the open runs' polls fit BUDGET_SHARE of the GET budget: each run
+    polled every sqrt(2 price / hazard) seconds makes sum(sqrt(hazard / (2 price))) GETs a
+    second. Never below GET_PRICE_SECONDS; that price when the budget is unlimited."""
+    if not open_ages or gets_per_second <= 0 or math.isinf(gets_per_second):
+        return GET_PRICE_SECONDS
+    demand = sum(math.sqrt(durations.hazard(age)) for age in open_ages)
+    allowed = BUDGET_SHARE * gets_per_second
+    return max(GET_PRICE_SECONDS, demand * demand / (2 * allowed * allowed))
 
 
 def shortfall(open_runs: int, limit: int | None, window: float, cap: float) -> int:

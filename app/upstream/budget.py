@@ -24,13 +24,16 @@ from app.upstream.outcomes import RateInfo
 
 @dataclass(frozen=True)
 class Admission:
-    """One answer of the budget: `wait` is 0.0 for a granted (and counted) call."""
+    """One answer of the budget: `wait` is 0.0 for a granted (and counted) call; `short`: more
+    calls wait than the window has left, the next in `next_in` seconds."""
 
     wait: float
     window_start: float
     window_end: float
     account: str = DEFAULT_ACCOUNT
     limit: int | None = None  # the window's limit; None: exempt
+    short: bool = False
+    next_in: float = 0.0
 
     @property
     def granted(self) -> bool:
@@ -75,7 +78,17 @@ class RateBudget:
             budget_repo.save_bucket(conn, bucket_key(account, bucket), state)
         wait = max(0.0, next_grant - now)
         shown = None if state["limit"] == EXEMPT else state["limit"]
-        return Admission(wait, state["window_start"], state["window_end"], account, shown)
+        short = wait == 0.0 and windows.short(state, backlog)
+        following = (state["paced_until"] or state["window_end"]) if short else next_grant
+        return Admission(
+            wait,
+            state["window_start"],
+            state["window_end"],
+            account,
+            shown,
+            short,
+            max(0.0, following - now),
+        )
 
     def observe(
         self,

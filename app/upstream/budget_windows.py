@@ -69,12 +69,19 @@ def grant(state: dict, now: float, window_seconds: float, backlog: int | None = 
     if now >= state["window_end"] - carry_seconds(window_seconds):
         state["carried"] += 1
     state["paced_until"] = 0.0
-    if backlog is not None and not exempt:
+    if short(state, backlog) and state["used"] < state["limit"]:
+        # The last of them goes before the window ends: none is left over.
         left = state["limit"] - state["used"]
-        if 0 < left < backlog:
-            # The last of them goes before the window ends: none is left over.
-            state["paced_until"] = now + (state["window_end"] - now) / (left + 1)
+        state["paced_until"] = now + (state["window_end"] - now) / (left + 1)
     return now
+
+
+def short(state: dict, backlog: int | None) -> bool:
+    """Whether the calls still waiting (`backlog` less the one just granted) outnumber what
+    the window has left: they are paced, and the budget is said to be spent."""
+    if backlog is None or state["limit"] == EXEMPT:
+        return False
+    return backlog - 1 > state["limit"] - state["used"]
 
 
 def follow(state: dict, rate: RateInfo, now: float, window_seconds: float) -> None:

@@ -14,13 +14,7 @@ from app.store.engine import DatabaseError, Engine, write
 from app.upstream.account_limits import BucketLimit, resolve_limits
 from app.upstream.budget import Admission, RateBudget
 from app.upstream.client import UpstreamClient
-from app.upstream.outcomes import (
-    Deferred,
-    Throttled,
-    Unauthorized,
-    Unavailable,
-    UpstreamOutcome,
-)
+from app.upstream.outcomes import Deferred, Throttled, Unauthorized, Unavailable, UpstreamOutcome
 from app.upstream.refusals import hold_refused
 
 log = logging.getLogger(__name__)
@@ -148,8 +142,10 @@ class UpstreamGateway:
             return Unauthorized(account, f"account {account} unauthorized: {detail}")
         limit = self.limits_of(credentials)[bucket]
         admission = self.budget.acquire(bucket, account=account, limit=limit, backlog=backlog)
-        if not admission.granted:
+        if not admission.granted or admission.short:
+            # Work waits for the budget: refused now, or more calls due than the window has.
             self._tell_budget_spent(bucket, admission)
+        if not admission.granted:
             return Deferred(admission.wait)
         started_at = time.time()
         outcome = hold_refused(self.tokens, credentials, send(credentials.token))

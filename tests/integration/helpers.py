@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import time
+import uuid
+
+from sqlalchemy import insert, select
 
 from app.runs.tokens import callback_path
-from app.store.engine import read
+from app.store.engine import read, write
 from app.store.tables import callbacks, deliveries, delivery_attempts, runs
+from tests.support.run_rows import new_run_row
 from tests.support.stack import RELAY_SECRET, STORED_ACTION
 
 RUN_URL = f"/actions/v1/stored-actions/{STORED_ACTION}/run"
@@ -34,3 +38,21 @@ def snapshot(services) -> dict:
             table.name: [dict(r) for r in conn.execute(select(table)).mappings()]
             for table in (runs, callbacks, deliveries, delivery_attempts)
         }
+
+
+def due_polls(services, count: int) -> None:
+    """`count` submitted runs whose polls are all due (upstream answers 404: still GETs)."""
+    now = time.time()
+    rows = [
+        new_run_row(
+            now=now - 60,
+            state="submitted",
+            upstream_run_id=str(uuid.uuid4()),
+            submitted_at=now - 60,
+            next_submit_at=None,
+            next_poll_at=now - 30 + i,
+        )
+        for i in range(count)
+    ]
+    with write(services.engine) as conn:
+        conn.execute(insert(runs), rows)

@@ -7,7 +7,7 @@ import pytest
 from app.runs.callback_grace import MIN_HISTORY
 from app.runs.callback_health import check_callbacks_missing
 from app.worker.tasks import deliver_one, poll_one
-from tests.integration.helpers import RUN_URL, callback_url, run_row, trigger
+from tests.integration.helpers import RUN_URL, callback_url, due_polls, run_row, trigger
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver
 
@@ -154,3 +154,21 @@ def test_callbacks_that_stop_arriving_are_announced(make_app, sandbox, ops_recei
     deliver_all(services)
     [event] = ops_of(ops_receiver, "callbacks.missing")
     assert event["data"]["share_settled_by_poll"] == 1.0
+
+
+def test_polls_waiting_for_the_get_budget_are_announced_with_the_shortfall(
+    make_app, sandbox, ops_receiver
+):
+    """Claims skip a spent budget (nothing is deferred), yet the operator hears of it: the
+    first poll that leaves more due than the window has announces how far it falls short."""
+    _client, services = ops_app(
+        make_app, ops_receiver, ZAPIER_GET_LIMIT="2", POLL_MAX_INTERVAL_SECONDS="300"
+    )
+    due_polls(services, 5)
+    assert poll_one(services, "test") and not poll_one(services, "test")
+    deliver_all(services)
+    [event] = ops_of(ops_receiver, "budget.exhausted")
+    data = event["data"]
+    assert data["bucket"] == "get" and data["limit"] == 2
+    assert data["polls_due"] == 5 and data["open_runs"] == 5  # the one being polled included
+    assert data["shortfall_per_window"] == 3 and data["next_call_in_seconds"] > 0

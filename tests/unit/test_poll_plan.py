@@ -1,10 +1,23 @@
-"""The learned poll schedule on a virtual clock: the duration estimate (open runs counted as
-"longer than their age"), where polls go, the fallback, and the shortfall figure."""
+"""The learned poll schedule: the duration estimate (open runs counted as "longer than their
+age"), where polls go, the price of a GET under the budget, the fallback, the shortfall."""
+
+import math
 
 import pytest
 
 from app.runs.duration_estimate import Observation, estimate, observation
-from app.runs.poll_plan import MIN_ENDED, PollPlan, plan_for, shortfall
+from app.runs.poll_plan import (
+    BUDGET_SHARE,
+    GET_PRICE_SECONDS,
+    MIN_ENDED,
+    PollPlan,
+    budget_price,
+    plan_for,
+    shortfall,
+)
+from app.runs.poll_plan import (
+    MIN_GAP_SECONDS as MIN_GAP,
+)
 from app.runs.poll_schedule import next_poll_delay
 
 CAP = 300.0
@@ -58,21 +71,52 @@ def test_too_little_history_keeps_the_fixed_back_off():
     ]
 
 
-def test_polls_go_where_a_result_has_become_likely():
-    """Runs of 10, 20, ... 100 s: the first poll where a third have ended; each next one where
-    a third of those still running at the last poll have ended since."""
-    plan = plan_for(estimate(ended(*range(10, 101, 10))), CAP)
-    assert plan.learned
-    assert plan.first_delay() == 40  # 4 of 10 done by 40 s (3 by 30 s: not a third)
-    assert 40 + plan.next_delay(40, 1) == 60  # 6 left at 40 s; 2 more by 60 s
-    assert 60 + plan.next_delay(60, 2) == 80
+def test_a_poll_goes_where_the_waiting_it_saves_reaches_the_price_of_a_get():
+    """Runs of 10, 20, ... 100 s (about a hundredth of them ending each second): a poll g
+    seconds after the last one, at age a, saves chance x g / 2 seconds of waiting, with
+    chance = (g / 100) / (share still running at a); it goes where that reaches the price of
+    a GET (8 s here; GET_PRICE_SECONDS by default)."""
+    plan = plan_for(estimate(ended(*range(10, 101, 10))), CAP, price=8.0)
+    assert plan.learned and plan_for(plan.durations, CAP).price == GET_PRICE_SECONDS
+    assert plan.first_delay() == pytest.approx(40.0)  # g^2 / 200 = 8
+    assert plan.next_delay(40, 1) == pytest.approx(960**0.5)  # 40% ended: g^2 / 120 = 8
+    # The closer to the longest runs, the likelier a result: the gaps shrink.
+    assert plan.next_delay(70, 2) < plan.next_delay(40, 1) < plan.first_delay()
 
 
-def test_past_the_longest_duration_seen_the_gap_doubles_up_to_the_cap():
-    plan = plan_for(estimate(ended(*range(10, 101, 10))), CAP)
-    assert plan.next_delay(100, 5) == 100  # every run seen had ended by 100 s
-    assert plan.next_delay(200, 6) == 200
-    assert plan.next_delay(1_000, 7) == CAP
+def test_a_higher_price_spends_fewer_gets():
+    durations = estimate(ended(*range(10, 101, 10)))
+    cheap, dear = plan_for(durations, CAP, price=2.0), plan_for(durations, CAP, price=32.0)
+    assert cheap.first_delay() == pytest.approx(20.0) and dear.first_delay() == pytest.approx(80)
+
+
+def test_the_price_rises_while_the_open_runs_would_overspend_the_budget():
+    durations = estimate(ended(*range(10, 101, 10)))
+    assert budget_price(durations, [], 2.0) == GET_PRICE_SECONDS
+    assert budget_price(durations, [5.0] * 3, math.inf) == GET_PRICE_SECONDS
+    assert budget_price(durations, [5.0] * 3, 2.0) == GET_PRICE_SECONDS  # a few runs: covered
+    crowded = budget_price(durations, [5.0] * 1000, 2.0)
+    # At that price the thousand runs' polls fit BUDGET_SHARE of 2 GETs a second.
+    gets_per_second = 1000 * (durations.hazard(5.0) / (2 * crowded)) ** 0.5
+    assert crowded > GET_PRICE_SECONDS and gets_per_second == pytest.approx(2 * BUDGET_SHARE)
+
+
+def test_runs_still_open_past_every_ended_one_are_polled_at_the_tail_rate():
+    """Half of the runs ended within 10-50 s, half are still open at 60 s: past 50 s the
+    estimate does not stop; it assumes they end at the rate of the last stretch known."""
+    durations = estimate(ended(10, 20, 30, 40, 50) * 2 + [Observation(60.0, ended=False)] * 10)
+    plan = plan_for(durations, CAP)
+    assert 0 < durations.left_after(200) < durations.left_after(60) < 1
+    assert MIN_GAP < plan.next_delay(60, 5) < CAP
+
+
+def test_past_the_longest_duration_seen_runs_end_at_the_rate_the_longest_did():
+    """Every run seen ended by 100 s, half of those alive at 50 s within the next 50 s (a rate
+    of 1/50 a second): a run older than 100 s is polled every sqrt(2 x price x 50) seconds."""
+    plan = plan_for(estimate(ended(*range(10, 101, 10))), CAP, price=4.0)
+    assert plan.next_delay(100, 5) == pytest.approx(20.0)
+    assert plan.next_delay(1_000, 9) == pytest.approx(20.0)
+    assert plan_for(plan.durations, 10.0, price=4.0).next_delay(1_000, 9) == 10.0  # the cap
 
 
 def test_two_polls_of_a_run_are_never_closer_than_a_second():
