@@ -55,53 +55,53 @@ def latency(data: dict, out: Path) -> str:
 
 
 def polling(data: dict, out: Path) -> list[str]:
-    runs = data["log"]["per_run"]
-    durations = [r["duration"] for r in runs]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    left.plot(durations, [r["naive_gets"] for r in runs], label="naive, every 5 s")
-    left.plot(durations, [r["relay_gets"] for r in runs], label="relay, learned grace")
-    left.set_ylabel("upstream GETs per run")
-    right.plot(durations, [r["naive_delay"] for r in runs], ".", ms=3, label="naive, every 5 s")
-    right.plot(durations, [r["relay_delay"] for r in runs], ".", ms=3, label="relay, learned grace")
-    right.set_ylabel("detection delay (s)")
-    for ax in (left, right):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for ax, key in zip(axes, ("burst", "steady"), strict=True):
+        rows, every = data[key]["per_run"], data[key]["best"]["mean"]["interval"]
+        ax.plot([r[0] for r in rows], [r[3] for r in rows], ".", ms=2, label=f"every {every:g} s")
+        ax.plot([r[0] for r in rows], [r[1] for r in rows], ".", ms=2, label="relay")
         ax.set_xscale("log")
-        ax.set_xlabel("run duration (s)")
+        ax.set_xlabel(f"run duration (s), {key}")
         ax.legend(fontsize=8)
+    axes[0].set_ylabel("detection delay (s)")
     names = [_save(fig, out / "bench_polling.png")]
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    curve = data["curve"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
     for who, marker in (("relay", "o"), ("naive", "s")):
-        points = [p for p in data["sweep"] if p["who"] == who]
+        points = curve[who]
         ax.plot(
             [p["gets_per_run"] for p in points],
-            [p["delay_median"] for p in points],
+            [p["median"] for p in points],
             marker=marker,
-            label=who,
+            label="relay (GET_PRICE_SECONDS)" if who == "relay" else "fixed interval",
         )
         for p in points:
-            ax.annotate(p["label"], (p["gets_per_run"], p["delay_median"]), fontsize=7)
-    ax.set_xlabel("upstream GETs per run (mean)")
+            ax.annotate(p["label"].split(" ", 1)[-1], (p["gets_per_run"], p["median"]), fontsize=6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("upstream GETs per run (mean), no budget")
     ax.set_ylabel("median detection delay (s)")
-    ax.legend()
+    beaten = [c["label"] for c in curve["dominance"]["median"] if c["dominated_by"]]
+    said = ", ".join(beaten) if beaten else "none"
+    ax.set_title(f"relay points dominated by a fixed interval (median): {said}", fontsize=8)
+    ax.legend(fontsize=8)
     names.append(_save(fig, out / "bench_polling_tradeoff.png"))
 
-    budget = data["budget"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    starts = [start for start, _ in budget["gets_per_window"]]
-    left.bar(
-        [(s - starts[0]) / 60 for s in starts],
-        [n for _, n in budget["gets_per_window"]],
-        width=4.5,
-        align="edge",
-    )
-    left.axhline(600, color="red", linestyle=":", label="budget 600 / 300 s")
-    left.set_xlabel("window start (min after the first)")
-    left.set_ylabel("GETs in the window")
-    left.legend(fontsize=8)
-    right.plot([r for r, _ in budget["detected"]], [d for _, d in budget["detected"]], ".", ms=3)
-    right.set_xlabel("result ready (s after all were submitted)")
-    right.set_ylabel("detection delay (s)")
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for key in ("burst", "steady"):
+        windows = data[key]["gets_per_window"]
+        first = windows[0][0]
+        ax.step(
+            [(s - first) / 60 for s, _ in windows],
+            [n for _, n in windows],
+            where="post",
+            label=f"relay, {key}",
+        )
+    ax.axhline(600, color="red", linestyle=":", label="budget 600 / 300 s")
+    ax.set_xlabel("window start (min after the first)")
+    ax.set_ylabel("GETs in the window")
+    ax.legend(fontsize=8)
     names.append(_save(fig, out / "bench_polling_budget.png"))
     return names
 

@@ -15,7 +15,8 @@ from bench.polling_sim import SimRun, simulate
 from bench.stack import live_stack, run_times, trigger
 from tests.support.processes import wait_for
 
-GRACE = 5.0  # short, so that 1-30 s runs go through grace and back-off within a minute
+# Polling only, as in the simulated workloads: every run is polled from its submission on.
+SETTINGS = {"CALLBACKS": "off"}
 
 
 def relay_view(db_url: str) -> dict[str, dict]:
@@ -43,13 +44,12 @@ def relay_view(db_url: str) -> dict[str, dict]:
         engine.dispose()
 
 
-def live_run(workdir: Path, count: int) -> dict:
-    """`count` runs of 1-30 s with every callback dropped, polled by a real worker."""
-    knobs = {"callback_drop": 1, "run_seconds": 1, "run_seconds_max": 30}
-    grace = {"CALLBACK_GRACE_SECONDS": GRACE}
+def live_run(workdir: Path, count: int, longest: float = 30) -> dict:
+    """`count` runs of 1-`longest` s with every callback dropped, polled by a real worker."""
+    knobs = {"callback_drop": 1, "run_seconds": 1, "run_seconds_max": longest}
     with (
         database("sqlite", workdir) as db_url,
-        live_stack(workdir, db_url, knobs, forward=False, **grace) as (sandbox, relay, _),
+        live_stack(workdir, db_url, knobs, forward=False, **SETTINGS) as (sandbox, relay, _),
     ):
         with requests.Session() as session:
             for _ in range(count):
@@ -63,7 +63,7 @@ def live_run(workdir: Path, count: int) -> dict:
         done_at = {up: times[1] for up, times in run_times(sandbox).items()}
     order = sorted(real.values(), key=lambda r: r["submitted_at"])
     specs = [SimRun(r["submitted_at"], done_at[r["upstream"]]) for r in order]
-    simulated = simulate(specs, workdir, GRACE)["runs"]
+    simulated = simulate(specs, workdir, **SETTINGS)["runs"]
     pairs = []
     for r, sim, spec in zip(order, simulated, specs, strict=True):
         pairs.append(
@@ -78,7 +78,8 @@ def live_run(workdir: Path, count: int) -> dict:
     lag = [p["real_delay"] - p["sim_delay"] for p in pairs if p["real_gets"] == p["sim_gets"]]
     return {
         "runs": count,
-        "grace": GRACE,
+        "longest": longest,
+        "settings": SETTINGS,
         "states": sorted({r["state"] for r in real.values()}),
         "pairs": pairs,
         "comparison": {

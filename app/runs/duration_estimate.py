@@ -2,9 +2,9 @@
 
 Each settled run gives its duration (submission to result): exactly when a callback brought
 the result, else the middle between the last poll that said "still processing" and the poll
-that found it. A run still open says only "longer than its age so far"; the estimate
-(Kaplan-Meier) counts it so, so that a burst of long runs does not look short while only its
-short ones have ended.
+that found it. A run still open that a poll has seen processing says "longer than its age so
+far" (one not polled yet says nothing); the estimate (Kaplan-Meier) counts it so, so that a
+burst of long runs does not look short while only its short ones have ended.
 """
 
 from __future__ import annotations
@@ -109,6 +109,10 @@ def observation(run: dict, now: float) -> Observation | None:
     if submitted is None:
         return None
     if run["state"] in ("submitted", "waiting"):
+        # A run not polled yet may well have ended (a burst's runs wait in line for the
+        # budget): it says nothing. One in the polls' rotation counts as running so far.
+        if run["last_pending_at"] is None:
+            return None
         return Observation(max(0.0, now - submitted), ended=False)
     if run["settled_at"] is None or run["source"] not in ("callback", "poll"):
         return None

@@ -12,6 +12,7 @@ from app.runs.states import RunKind
 from app.store import runs_repo
 from app.store.engine import read
 
+OPEN_POLLED = ("submitted", "waiting")
 LATEST_RUNS = 500  # the runs of an action its estimate rests on, open ones included
 CACHE_SECONDS = 10.0  # one query per action and process per this long, not one per poll
 
@@ -40,7 +41,8 @@ class LearnedPlans:
             rows = runs_repo.latest_runs_of_action(conn, *key, LATEST_RUNS)
         seen = [o for o in (observation(row, now) for row in rows) if o is not None]
         durations = estimate(seen)
-        open_ages = [o.seconds for o in seen if not o.ended]
+        # Every open run polls, polled yet or not: the demand the price must fit the budget to.
+        open_ages = [now - row["submitted_at"] for row in rows if row["state"] in OPEN_POLLED]
         price = budget_price(durations, open_ages, self.gets_per_second)
         plan = plan_for(durations, self.cap, price)
         with self._lock:

@@ -22,6 +22,9 @@ from app.runs.poll_schedule import next_poll_delay
 GET_PRICE_SECONDS = 4.0
 # The share of the GET budget the schedule plans to spend; the rest absorbs bursts.
 BUDGET_SHARE = 0.9
+# The price rises at most this many times: past it, a backlog the budget cannot cover waits
+# its turn in line (paced) instead of being planned further and further out.
+MAX_PRICE_FACTOR = 16.0
 # Fewer ended runs than this: the fixed back-off.
 MIN_ENDED = 10
 # No two polls of a run closer than this, whatever the history says.
@@ -84,7 +87,8 @@ def budget_price(durations: DurationEstimate, open_ages: list[float], gets_per_s
         return GET_PRICE_SECONDS
     demand = sum(math.sqrt(durations.hazard(age)) for age in open_ages)
     allowed = BUDGET_SHARE * gets_per_second
-    return max(GET_PRICE_SECONDS, demand * demand / (2 * allowed * allowed))
+    price = demand * demand / (2 * allowed * allowed)
+    return min(GET_PRICE_SECONDS * MAX_PRICE_FACTOR, max(GET_PRICE_SECONDS, price))
 
 
 def shortfall(open_runs: int, limit: int | None, window: float, cap: float) -> int:

@@ -9,6 +9,7 @@ from app.runs.duration_estimate import Observation, estimate, observation
 from app.runs.poll_plan import (
     BUDGET_SHARE,
     GET_PRICE_SECONDS,
+    MAX_PRICE_FACTOR,
     MIN_ENDED,
     PollPlan,
     budget_price,
@@ -58,7 +59,9 @@ def test_what_each_run_says_about_its_actions_durations():
     # A poll found it at 40 s; the one before said "processing" at 20 s: the middle.
     found = run("succeeded", "poll", SUBMITTED + 40, SUBMITTED + 20)
     assert observation(found, now) == Observation(30, True)
-    assert observation(run("submitted"), now) == Observation(50, False)
+    # Still open, seen processing: longer than its age so far; not polled yet: unknown.
+    assert observation(run("submitted", pending=SUBMITTED + 45), now) == Observation(50, False)
+    assert observation(run("submitted"), now) is None
     assert observation(run("failed"), now) is None  # refused: no duration
     assert observation({**run("queued"), "submitted_at": None}, now) is None
 
@@ -95,10 +98,13 @@ def test_the_price_rises_while_the_open_runs_would_overspend_the_budget():
     assert budget_price(durations, [], 2.0) == GET_PRICE_SECONDS
     assert budget_price(durations, [5.0] * 3, math.inf) == GET_PRICE_SECONDS
     assert budget_price(durations, [5.0] * 3, 2.0) == GET_PRICE_SECONDS  # a few runs: covered
-    crowded = budget_price(durations, [5.0] * 1000, 2.0)
-    # At that price the thousand runs' polls fit BUDGET_SHARE of 2 GETs a second.
-    gets_per_second = 1000 * (durations.hazard(5.0) / (2 * crowded)) ** 0.5
+    crowded = budget_price(durations, [5.0] * 100, 2.0)
+    # At that price the hundred runs' polls fit BUDGET_SHARE of 2 GETs a second.
+    gets_per_second = 100 * (durations.hazard(5.0) / (2 * crowded)) ** 0.5
     assert crowded > GET_PRICE_SECONDS and gets_per_second == pytest.approx(2 * BUDGET_SHARE)
+    # A backlog no price could fit waits its turn in line instead (see the fairness tests).
+    most = GET_PRICE_SECONDS * MAX_PRICE_FACTOR
+    assert budget_price(durations, [5.0] * 100_000, 2.0) == most
 
 
 def test_runs_still_open_past_every_ended_one_are_polled_at_the_tail_rate():
