@@ -6,6 +6,7 @@ import math
 import pytest
 
 from app.runs.duration_estimate import Observation, estimate, observation
+from app.runs.learned_plans import action_key
 from app.runs.poll_plan import (
     BUDGET_SHARE,
     GET_PRICE_SECONDS,
@@ -141,3 +142,11 @@ def test_two_polls_of_a_run_are_never_closer_than_a_second():
 def test_the_shortfall_is_what_the_budget_cannot_cover_at_the_cap(open_runs, limit, expected):
     assert shortfall(open_runs, limit, window=300.0, cap=300.0) == expected
     assert shortfall(100, 600, window=300.0, cap=30.0) == 400  # 10 polls each per window
+
+
+def test_each_stored_action_and_each_v2_action_learns_its_own_durations():
+    v1 = {"kind": "stored_action", "stored_action_id": "sa-1", "action": None}
+    v2 = {"kind": "action_run", "stored_action_id": None, "action": "core:send_email"}
+    assert action_key(v1) == ("stored_action", "sa-1")
+    assert action_key(v2) == ("action_run", "core:send_email")
+    assert action_key({**v2, "action": None}) is None  # nothing to learn from: fixed back-off
