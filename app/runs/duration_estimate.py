@@ -39,6 +39,8 @@ class DurationEstimate:
     def smooth_share(self, age: float) -> float:
         """share_by drawn as straight lines between the steps (from 0 at age 0); past the last
         step, the runs still open end at the rate of the last half of what is known."""
+        if age <= 0:
+            return 0.0  # (an age below 0: clocks of two machines a little apart)
         index = bisect.bisect_right(self.ages, age)
         if index < len(self.ages):
             left_age, left = (self.ages[index - 1], self.shares[index - 1]) if index else (0, 0)

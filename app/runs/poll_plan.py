@@ -27,6 +27,8 @@ BUDGET_SHARE = 0.9
 MAX_PRICE_FACTOR = 16.0
 # Fewer ended runs than this: the fixed back-off.
 MIN_ENDED = 10
+# The chance at which a run counts as surely ended by the next poll.
+ALL_ENDED = 0.999
 # No two polls of a run closer than this, whatever the history says.
 MIN_GAP_SECONDS = 1.0
 
@@ -59,7 +61,9 @@ class PollPlan:
             return min(self.cap, max(MIN_GAP_SECONDS, gap))
 
         def saved(gap: float) -> float:
-            return durations.chance_between(age, age + gap) * gap / 2
+            chance = durations.chance_between(age, age + gap)
+            # By then every run has ended: a later poll only adds waiting, never saves a GET.
+            return math.inf if chance >= ALL_ENDED else chance * gap / 2
 
         if saved(self.cap) < self.price:
             return self.cap

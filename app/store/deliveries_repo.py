@@ -101,7 +101,15 @@ def claim_due_deliveries(
     )
     stmt = (
         update(deliveries)
-        .where(deliveries.c.id.in_(pick.scalar_subquery()), _lease_free(now))
+        # Rechecked on the row as it is when the UPDATE gets it: on PostgreSQL a claim that
+        # waited for another worker's lock must not take a row that worker has delivered and
+        # released meanwhile (a second send of the same webhook-id).
+        .where(
+            deliveries.c.id.in_(pick.scalar_subquery()),
+            _lease_free(now),
+            deliveries.c.state == DeliveryState.PENDING,
+            deliveries.c.next_attempt_at <= now,
+        )
         .values(lease_until=now + lease, lease_owner=owner)
         .returning(*deliveries.c)
     )

@@ -70,9 +70,12 @@ def grant(state: dict, now: float, window_seconds: float, backlog: int | None = 
         state["carried"] += 1
     state["paced_until"] = 0.0
     if short(state, backlog) and state["used"] < state["limit"]:
-        # The last of them goes before the window ends: none is left over.
+        # The last of them goes before the window ends (none is left over), and before the
+        # stretch near its end whose grants count in the next window too.
         left = state["limit"] - state["used"]
-        state["paced_until"] = now + (state["window_end"] - now) / (left + 1)
+        end = state["window_end"] - carry_seconds(window_seconds)
+        end = end if end > now else state["window_end"]
+        state["paced_until"] = now + (end - now) / (left + 1)
     return now
 
 
@@ -89,7 +92,10 @@ def follow(state: dict, rate: RateInfo, now: float, window_seconds: float) -> No
     own arithmetic it lies; its Remaining raises our count; its Limit lowers ours."""
     if rate.reset_at is not None and rate.reset_at <= now + MAX_RESET_AHEAD_SECONDS:
         if rate.reset_at != state["window_end"]:
-            state["carried"] = 0  # our boundary moved: what was near it is not near it now
+            # Our grants so far were timed against our old boundary: when upstream's is near,
+            # any still on its way may land past it, so all of them count in the next window.
+            near = now >= rate.reset_at - carry_seconds(window_seconds)
+            state["carried"] = state["used"] if near else 0
         state["window_end"] = rate.reset_at
         state["window_start"] = min(now, rate.reset_at - window_seconds)
     if rate.limit is not None:

@@ -150,3 +150,10 @@ def test_each_stored_action_and_each_v2_action_learns_its_own_durations():
     assert action_key(v1) == ("stored_action", "sa-1")
     assert action_key(v2) == ("action_run", "core:send_email")
     assert action_key({**v2, "action": None}) is None  # nothing to learn from: fixed back-off
+
+
+def test_a_poll_never_waits_past_the_age_by_which_every_run_has_ended():
+    """Runs that all end within 3 s: one GET finds any of them at 3 s; waiting longer would
+    only add waiting (the price of a GET buys nothing there)."""
+    plan = plan_for(estimate(ended(*([1.0] * 5 + [2.0] * 5 + [3.0] * 5))), CAP)
+    assert plan.first_delay() == pytest.approx(3.0, abs=0.01)

@@ -64,8 +64,9 @@ def test_a_backlog_beyond_the_budget_is_spread_over_the_window(store_engine):
     right_after = budget.acquire("get", T0 + 0.1, backlog=999)
 
     assert not right_after.granted
-    assert right_after.wait == pytest.approx(WINDOW / 600 - 0.1, rel=1e-3)
-    assert budget.acquire("get", T0 + WINDOW / 600, backlog=999).granted
+    # Over the window less its last 2 s (whose calls count in the next window too).
+    assert right_after.wait == pytest.approx((WINDOW - 2) / 600 - 0.1, rel=1e-3)
+    assert budget.acquire("get", T0 + (WINDOW - 2) / 600, backlog=999).granted
 
 
 def test_a_paced_window_still_spends_its_whole_budget(store_engine):
@@ -95,3 +96,32 @@ def test_every_caller_waits_for_the_pace(store_engine):
     assert budget.acquire("get", T0, backlog=100).granted
 
     assert not budget.acquire("get", T0 + 1).granted
+
+
+def test_calls_sent_before_upstream_told_its_boundary_count_in_the_next_window(store_engine):
+    """The relay's first window is its own (from its first call); the first answer puts it on
+    upstream's grid, 50 ms before a boundary. The calls already granted may land past it."""
+    budget = RateBudget(store_engine, {"run": 3}, 5.0)
+    for _ in range(3):
+        assert budget.acquire("run", T0).granted
+    budget.observe("run", RateInfo(limit=3, remaining=2, reset_at=T0 + 0.05), T0 + 0.02)
+
+    # Two of the three are still on their way: upstream's next window may count them.
+    assert not budget.acquire("run", T0 + 0.06).granted
+
+
+def test_a_paced_window_keeps_clear_of_the_stretch_counted_twice(store_engine):
+    """Paced calls end before the window's last seconds, so the next window keeps its budget."""
+    budget = RateBudget(store_engine, {"get": 5}, 5.0)
+    now, times = T0, []
+    while now < T0 + 5.0:
+        admission = budget.acquire("get", now, backlog=100)
+        if admission.granted:
+            times.append(now - T0)
+            continue
+        now += admission.wait
+    assert len(times) == 5 and max(times) < 5.0 - 1.25  # carry_seconds(5 s windows)
+    # None of them counted in the next window: it keeps all five.
+    assert [budget.acquire("get", T0 + 5.0 + i / 10).granted for i in range(6)] == [True] * 5 + [
+        False
+    ]
