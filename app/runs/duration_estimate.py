@@ -2,9 +2,9 @@
 
 Each settled run gives its duration (submission to result): exactly when a callback brought
 the result, else the middle between the last poll that said "still processing" and the poll
-that found it. A run still open that a poll has seen processing says "longer than its age so
-far" (one not polled yet says nothing); the estimate (Kaplan-Meier) counts it so, so that a
-burst of long runs does not look short while only its short ones have ended.
+that found it. A run still open says "longer than its age when a poll last saw it processing"
+(one not polled yet says nothing); the estimate (Kaplan-Meier) counts it so, so that a burst
+of long runs does not look short while only its short ones have ended.
 """
 
 from __future__ import annotations
@@ -111,11 +111,10 @@ def observation(run: dict, now: float) -> Observation | None:
     if submitted is None:
         return None
     if run["state"] in ("submitted", "waiting"):
-        # A run not polled yet may well have ended (a burst's runs wait in line for the
-        # budget): it says nothing. One in the polls' rotation counts as running so far.
-        if run["last_pending_at"] is None:
-            return None
-        return Observation(max(0.0, now - submitted), ended=False)
+        # Known to run longer only as far as a poll saw it processing: since then it may well
+        # have ended (and a run not polled yet says nothing: a burst's wait in line).
+        pending = run["last_pending_at"]
+        return None if pending is None else Observation(max(0.0, pending - submitted), False)
     if run["settled_at"] is None or run["source"] not in ("callback", "poll"):
         return None
     found = run["settled_at"] - submitted

@@ -37,4 +37,5 @@ def test_the_worker_purges_forwarded_runs_and_keeps_the_open_one(relay_factory, 
             == 404
         )
     assert wait_for(lambda: _purged_runs(port) == 3, 10)
-    assert "retention purged" in relay.workers[0].output()
+    # The purge is counted as it goes and logged once the pass ends: await the line too.
+    assert wait_for(lambda: "retention purged" in relay.workers[0].output(), 10)

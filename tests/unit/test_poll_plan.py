@@ -60,8 +60,8 @@ def test_what_each_run_says_about_its_actions_durations():
     # A poll found it at 40 s; the one before said "processing" at 20 s: the middle.
     found = run("succeeded", "poll", SUBMITTED + 40, SUBMITTED + 20)
     assert observation(found, now) == Observation(30, True)
-    # Still open, seen processing: longer than its age so far; not polled yet: unknown.
-    assert observation(run("submitted", pending=SUBMITTED + 45), now) == Observation(50, False)
+    # Still open: longer than its age when a poll last saw it processing; unpolled: unknown.
+    assert observation(run("submitted", pending=SUBMITTED + 45), now) == Observation(45, False)
     assert observation(run("submitted"), now) is None
     assert observation(run("failed"), now) is None  # refused: no duration
     assert observation({**run("queued"), "submitted_at": None}, now) is None
