@@ -157,3 +157,14 @@ def test_a_poll_never_waits_past_the_age_by_which_every_run_has_ended():
     only add waiting (the price of a GET buys nothing there)."""
     plan = plan_for(estimate(ended(*([1.0] * 5 + [2.0] * 5 + [3.0] * 5))), CAP)
     assert plan.first_delay() == pytest.approx(3.0, abs=0.01)
+
+
+def test_the_readmes_worked_example():
+    """README, "How polls are scheduled": runs of 10 to 100 s evenly, the default price."""
+    plan = plan_for(estimate(ended(*range(10, 101, 10))), CAP)
+    age, polls = 0.0, []
+    for count in range(5):
+        age += plan.next_delay(age, count)
+        polls.append(round(age))
+    assert polls == [28, 52, 72, 87, 97]
+    assert plan.next_delay(101.0, 6) == pytest.approx(20.0)  # older than any run seen
