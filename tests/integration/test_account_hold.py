@@ -15,19 +15,11 @@ from app.store.engine import read, write
 from app.store.tables import upstream_calls as upstream_calls_table
 from app.store.tables import zap_watches
 from app.worker.tasks import deliver_one, poll_one, submit_one, watch_one
+from tests.integration.conftest import OPS_SECRET
 from tests.integration.helpers import run_row, trigger
 from tests.support.accounts import TEST_KEY, account_row, replace_token, store_account
-from tests.support.receiver import Receiver
 
-OPS_SECRET = "whsec_" + "T1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1A="
 OLD, NEW = "acme-token-old-0001", "acme-token-new-0002"
-
-
-@pytest.fixture
-def ops_receiver():
-    box = Receiver(OPS_SECRET).start()
-    yield box
-    box.close()
 
 
 @pytest.fixture

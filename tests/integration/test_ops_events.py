@@ -7,18 +7,10 @@ import pytest
 from app.runs.callback_grace import MIN_HISTORY
 from app.runs.callback_health import check_callbacks_missing
 from app.worker.tasks import deliver_one, poll_one
+from tests.integration.conftest import OPS_SECRET
 from tests.integration.helpers import RUN_URL, callback_url, due_polls, run_row, trigger
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver
-
-OPS_SECRET = "whsec_" + "T1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1BTT1A="
-
-
-@pytest.fixture
-def ops_receiver():
-    box = Receiver(OPS_SECRET).start()
-    yield box
-    box.close()
 
 
 @pytest.fixture

@@ -12,22 +12,17 @@ import threading
 import time
 
 
-class Peer:
-    """A TCP server on loopback; `serve_connection` is what the peer does with each request."""
+class LoopbackServer:
+    """A TCP server on loopback that hands each connection to `_handle` in its own thread."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
+        self.sock = socket.create_server(("127.0.0.1", 0), backlog=256)
         self.stop = threading.Event()
-        self.lock = threading.Condition()
-        self.sends: list[dict] = []  # {"webhook_id", "began", "ended"}
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
 
     def close(self) -> None:
         self.stop.set()
@@ -38,8 +33,24 @@ class Peer:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
-                return
+                return  # closed
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class Peer(LoopbackServer):
+    """A subscriber; `serve_connection` is what the peer does with each request."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.sends: list[dict] = []  # {"webhook_id", "began", "ended"}
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:

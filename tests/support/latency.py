@@ -10,39 +10,26 @@ import socket
 import threading
 import time
 
+from tests.support.bad_peers import LoopbackServer
 
-class JitterProxy:
+
+class JitterProxy(LoopbackServer):
     """Forwards every connection to 127.0.0.1:`target_port`, requests delayed by 0..max_delay."""
 
     def __init__(self, target_port: int, max_delay: float, seed: int | None = None):
         self.target = ("127.0.0.1", target_port)
         self.max_delay = max_delay
         self.rng = random.Random(seed)
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=256)
-        self.stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    @property
-    def port(self) -> int:
-        return self.sock.getsockname()[1]
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return  # closed
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+    def _handle(self, client: socket.socket) -> None:
+        try:
+            server = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+        self._pipe(server, client, False)
 
     def _pipe(self, source: socket.socket, sink: socket.socket, delayed: bool) -> None:
         # One thread per direction: a connection's chunks keep their order.
