@@ -62,8 +62,7 @@ def build_services(settings: Settings, pool_size: int = 10) -> Services:
         alarm = budget_alarm(engine, budget.limits, window, cap)
     gateway = UpstreamGateway(client, budget, engine, tokens, on_budget_spent=alarm)
     grace = CallbackGrace(engine, settings.callback_grace_seconds)
-    gets_per_second = settings.zapier_get_limit / settings.zapier_rate_window_seconds
-    plans = LearnedPlans(engine, settings.poll_max_interval_seconds, gets_per_second)
+    plans = LearnedPlans(engine, settings.poll_max_interval_seconds, budget)
     return Services(settings, engine, gateway, budget, grace, tokens, plans)
 
 

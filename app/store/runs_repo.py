@@ -133,9 +133,9 @@ def recent_settle_sources(conn, kind: str, limit: int) -> list[str]:
     return list(conn.execute(stmt).scalars().all())
 
 
-def latest_runs_of_action(conn, kind: str, key: str, limit: int) -> list[dict]:
-    """The last `limit` runs of one stored action (`kind` stored_action) or v2 action submitted
-    upstream: what their durations were, or how old they are while open."""
+def latest_runs_of_action(conn, account: str, kind: str, key: str, limit: int) -> list[dict]:
+    """The last `limit` runs of one account's stored action (`kind` stored_action) or v2 action
+    submitted upstream: what their durations were, or how old they are while open."""
     column = runs.c.stored_action_id if kind == RunKind.STORED_ACTION else runs.c.action
     stmt = (
         select(
@@ -145,7 +145,8 @@ def latest_runs_of_action(conn, kind: str, key: str, limit: int) -> list[dict]:
             runs.c.settled_at,
             runs.c.last_pending_at,
         )
-        .where(column == key, runs.c.kind == kind, runs.c.submitted_at.is_not(None))
+        .where(column == key, runs.c.kind == kind, runs.c.account_id == account)
+        .where(runs.c.submitted_at.is_not(None))
         .order_by(runs.c.submitted_at.desc())
         .limit(limit)
     )

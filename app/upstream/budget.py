@@ -128,6 +128,12 @@ class RateBudget:
             rows = budget_repo.bucket_rows(conn)
         return self._view(rows, account, self.limits, now)
 
+    def rate(self, bucket: str, account: str = DEFAULT_ACCOUNT) -> float:
+        """Calls a second the account's window allows (its limit in force over the window's
+        length); math.inf when exempt."""
+        limit = self.snapshot(account=account)[bucket]["limit"]
+        return math.inf if limit is None else limit / self.window_seconds
+
     def snapshot_accounts(self, now: float | None = None, accounts: Iterable[str] = ()) -> dict:
         """{account: snapshot} for every account with a window, and `accounts` besides."""
         now = time.time() if now is None else now

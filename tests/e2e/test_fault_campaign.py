@@ -52,6 +52,7 @@ def _start_fault(fault: str, relay, sandbox, receiver, rng) -> None:
     elif fault == "callback_loss":
         sandbox.knobs(callback_drop=0.9)
     elif fault == "outage":
+        receiver.outage_from = len(receiver.received)
         receiver.script = [503] * OUTAGE_ANSWERS  # it recovers once these are answered
     elif fault == "kill_worker":
         victim = rng.choice([w for w in relay.workers if w.proc.poll() is None])
@@ -59,9 +60,17 @@ def _start_fault(fault: str, relay, sandbox, receiver, rng) -> None:
         relay.start_worker()
 
 
+def _answered_ok_since(receiver, index: int) -> bool:
+    with receiver.changed:
+        return any(record["status"] < 300 for record in receiver.received[index:])
+
+
 def _end_fault(fault: str, sandbox, receiver) -> None:
     if fault == "outage":
-        wait_for(lambda: not receiver.script, 60)  # the subscriber is back
+        # Over only once the relay has seen the subscriber back: a 2xx answered after the 503s.
+        # Two outages in a row without one would be one long outage, and the breaker (set for
+        # one) would rightly rest the subscriber for longer than this wait.
+        wait_for(lambda: _answered_ok_since(receiver, receiver.outage_from), 60)
     elif fault in ("burst_429", "burst_503"):
         # The burst lasts until upstream has really answered with it a few times.
         before = sandbox.stats()[f"answered_{fault[-3:]}"]

@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import insert
 
 from app.store import due_work_repo
+from app.upstream.account_limits import BucketLimit
 from app.store.engine import read, write
 from app.store.tables import runs
 from app.worker.tasks import poll_one
@@ -20,11 +21,12 @@ OWNER = "pacing-worker"
 HISTORY = [30.0 + i for i in range(20)]  # this stored action's runs took 30-49 s
 
 
-def settled_history(services, durations, source="callback") -> None:
+def settled_history(services, durations, source="callback", **columns) -> None:
     now = time.time() - 3600
     rows = [
         new_run_row(
             now=now,
+            **columns,
             state="succeeded",
             source=source,
             upstream_run_id=str(uuid.uuid4()),
@@ -82,3 +84,34 @@ def test_a_backlog_beyond_the_budget_is_paced_not_spent_at_once(make_app, sandbo
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'relay_polls_due{account="default"} 9.0' in metrics  # the polled one waits its back-off
     assert 'relay_poll_budget_shortfall{account="default"} 6.0' in metrics  # 10 open, 4 a window
+
+
+def test_an_account_with_a_tighter_get_budget_polls_its_runs_further_apart(make_app, sandbox):
+    """Each account spends its own GET budget: the same history and the same open runs, on an
+    account allowed 6 GETs a window instead of 600, are polled at a higher price."""
+    client, services = make_app({"POLL_MAX_INTERVAL_SECONDS": "300"})
+    services.budget.acquire("get", account="tight", limit=BucketLimit(6))
+    open_at = time.time() - 35
+    for account in ("default", "tight"):
+        settled_history(services, HISTORY, account_id=account)
+        rows = [
+            new_run_row(state="waiting", submitted_at=open_at, account_id=account)
+            for _ in range(5)
+        ]
+        with write(services.engine) as conn:
+            conn.execute(insert(runs), rows)
+    roomy, tight = (
+        services.plans.plan({**run_row_of(services, account), "poll_count": 1})
+        for account in ("default", "tight")
+    )
+
+    assert tight.price > roomy.price
+    assert tight.next_delay(35.0, 1) > roomy.next_delay(35.0, 1)
+
+
+def run_row_of(services, account: str) -> dict:
+    with read(services.engine) as conn:
+        row = conn.execute(
+            runs.select().where(runs.c.account_id == account, runs.c.state == "waiting")
+        ).first()
+    return dict(row._mapping)

@@ -144,11 +144,12 @@ def test_the_shortfall_is_what_the_budget_cannot_cover_at_the_cap(open_runs, lim
     assert shortfall(100, 600, window=300.0, cap=30.0) == 400  # 10 polls each per window
 
 
-def test_each_stored_action_and_each_v2_action_learns_its_own_durations():
+def test_each_accounts_stored_actions_and_v2_actions_learn_their_own_durations():
     v1 = {"kind": "stored_action", "stored_action_id": "sa-1", "action": None}
     v2 = {"kind": "action_run", "stored_action_id": None, "action": "core:send_email"}
-    assert action_key(v1) == ("stored_action", "sa-1")
-    assert action_key(v2) == ("action_run", "core:send_email")
+    assert action_key(v1) == ("default", "stored_action", "sa-1")
+    assert action_key(v2) == ("default", "action_run", "core:send_email")
+    assert action_key({**v1, "account_id": "acme"}) == ("acme", "stored_action", "sa-1")
     assert action_key({**v2, "action": None}) is None  # nothing to learn from: fixed back-off
 
 
