@@ -10,9 +10,9 @@ import uuid
 from sqlalchemy import insert
 
 from app.store import due_work_repo
-from app.upstream.account_limits import BucketLimit
 from app.store.engine import read, write
 from app.store.tables import runs
+from app.upstream.account_limits import BucketLimit
 from app.worker.tasks import poll_one
 from tests.integration.helpers import due_polls, run_row, trigger
 from tests.support.run_rows import new_run_row
@@ -89,14 +89,13 @@ def test_a_backlog_beyond_the_budget_is_paced_not_spent_at_once(make_app, sandbo
 def test_an_account_with_a_tighter_get_budget_polls_its_runs_further_apart(make_app, sandbox):
     """Each account spends its own GET budget: the same history and the same open runs, on an
     account allowed 6 GETs a window instead of 600, are polled at a higher price."""
-    client, services = make_app({"POLL_MAX_INTERVAL_SECONDS": "300"})
+    _, services = make_app({"POLL_MAX_INTERVAL_SECONDS": "300"})
     services.budget.acquire("get", account="tight", limit=BucketLimit(6))
     open_at = time.time() - 35
     for account in ("default", "tight"):
         settled_history(services, HISTORY, account_id=account)
         rows = [
-            new_run_row(state="waiting", submitted_at=open_at, account_id=account)
-            for _ in range(5)
+            new_run_row(state="waiting", submitted_at=open_at, account_id=account) for _ in range(5)
         ]
         with write(services.engine) as conn:
             conn.execute(insert(runs), rows)
