@@ -16,7 +16,7 @@ from tests.e2e.conftest import E2E_SETTINGS
 from tests.support.latency import JitterProxy
 from tests.support.stack import Relay
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.load]
 RUNS, WORKERS = 40, 3
 WINDOW = 5
 LIMITS = {"get": 5, "run": 3}  # a burst of 40 runs needs many windows of either bucket

@@ -22,7 +22,7 @@ from tests.e2e import campaign_invariants as inv
 from tests.e2e.campaign import Client, children_of, fault_schedule, kill_gunicorn_worker
 from tests.support.processes import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.load]
 SEED = int(os.environ.get("RELAY_CAMPAIGN_SEED", "20261122"))
 BATCHES, BATCH_SIZE = 20, 10
 OUTAGE_ANSWERS = 15  # 503s the subscriber answers before it recovers

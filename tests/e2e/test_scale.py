@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import e2e_relay
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.load]
 RUNS = 500
 WINDOW, RUN_LIMIT, GET_LIMIT = 5, 60, 90  # small windows, so 500 runs span many of them
 

@@ -22,7 +22,7 @@ from tests.e2e.conftest import e2e_relay
 from tests.support.accounts import TEST_KEY, claims_token
 from tests.support.stack import API_KEY
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.load]
 ACCOUNTS, RUNS_EACH = 50, 20
 WINDOW = 5  # small windows, so each account's runs span several of them
 RUN_LIMIT, GET_LIMIT = 3, 5  # the defaults, for tokens that carry no claims

@@ -14,7 +14,7 @@ from app.store.tables import zap_watches
 from tests.conftest import API_KEY
 from tests.support.processes import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.load]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
