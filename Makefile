@@ -40,7 +40,7 @@ test-e2e: install
 test-load: install
 	$(BIN)/python -m pytest -m "e2e and load" $(PYTEST_ARGS)
 
-# Figures into docs/benchmarks.md (about 20 min; BENCH_QUICK=1 for a smoke run of a few).
+# Figures into docs/benchmarks.md (about 30 min; BENCH_QUICK=1 for a smoke run of a few).
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \

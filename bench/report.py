@@ -126,6 +126,21 @@ RENDER = {
 }
 
 
+def _with_reason(row: list, timing: dict) -> list:
+    """A missed target's row says why: its section's own reason (after "missed:") when it has
+    one, and always the machine's load while it ran (its 1-minute average, before -> after)."""
+    target, figure, told = row
+    if told != sections.verdict(False):
+        return row
+    load = timing.get("load_1min")
+    if load:
+        cores = os.cpu_count()
+        figure += (
+            f"; measured under a load average of {load[0]:.1f} -> {load[1]:.1f} on {cores} cores"
+        )
+    return [target, figure, told]
+
+
 def _run(*args: str) -> str:
     try:
         return subprocess.run(args, capture_output=True, text=True, cwd=ROOT).stdout.strip()
@@ -195,7 +210,9 @@ def write(env: dict, timings: dict[str, dict]) -> Path:
         body += [f"![{title}]({png})" for png in ([plots] if isinstance(plots, str) else plots)]
         began = timing.get("started", "n/a")
         body += ["", f"Started {began}, wall time {timing.get('seconds', 0):.0f} s.", ""]
-        summary_rows += verdicts
+        # The polling section runs on a virtual clock: the machine's load changes none of it.
+        timed = timing if name != "polling" else {}
+        summary_rows += [_with_reason(row, timed) for row in verdicts]
     head = [
         "# Benchmarks",
         "",

@@ -6,6 +6,7 @@ Usage: python -m bench.run_all [name ...]   (default: all; --report-only re-rend
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,9 +24,12 @@ def run_one(name: str) -> dict:
     (RESULTS_DIR / f"{name}.json").unlink(missing_ok=True)
     started = time.monotonic()
     began = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = os.getloadavg()[0]
     print(f"== bench {name}", flush=True)
     done = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT, check=False)
     timing = {"seconds": time.monotonic() - started, "started": began}
+    # The machine is shared: a missed target names the load it was measured under.
+    timing["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if done.returncode != 0:
         timing["failed"] = f"exit status {done.returncode}; see the output of make bench"
     print(f"== bench {name}: {timing}", flush=True)

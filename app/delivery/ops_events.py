@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 
+from app.delivery.states import DeliveryState
 from app.runs.poll_plan import shortfall
 from app.schemas.timestamps import iso
 from app.store import deliveries_repo, stats_repo, webhooks_repo
@@ -47,7 +48,7 @@ def emit(conn, event_type: str, data: dict, dedupe: str, now: float) -> int:
             "event_id": event_id,
             "event_type": event_type,
             "body": body,
-            "state": "pending",
+            "state": DeliveryState.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,

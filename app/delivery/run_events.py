@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection
 
 from app.delivery.states import DeliveryState
-from app.runs.states import EVENT_TYPES, LATE_RESULT_EVENT, RunState
+from app.runs.states import EVENT_TYPES, LATE_RESULT_EVENT, RunKind, RunState
 from app.schemas.timestamps import iso
 from app.store import deliveries_repo, webhooks_repo
 
@@ -36,7 +36,7 @@ def _event(event_type: str, run: dict, now: float, result: dict | None, extra: d
         "account": run["account_id"],
         "result": result,
     }
-    if run["kind"] == "action_run":
+    if run["kind"] == RunKind.ACTION_RUN:
         data.pop("stored_action_id")
         data["action"] = run["action"]
         data["authentication"] = run["authentication"]

@@ -14,10 +14,6 @@ def bind_run_id(run_id: str) -> None:
     _run_id.set(run_id)
 
 
-def current_run_id() -> str | None:
-    return _run_id.get()
-
-
 def run_log_scope(fn):
     """Drop whatever run id `fn` binds when it returns.
 

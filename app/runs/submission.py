@@ -69,23 +69,21 @@ def apply_submit_outcome(
                 runs_repo.update_run(conn, run["id"], **decision.if_moved_on)
         else:
             runs_repo.update_run(conn, run["id"], **decision.values)
-        _log_outcome(run, outcome, decision)
+        _log_outcome(outcome, decision)
         runs_repo.update_run(conn, run["id"], lease_until=None, lease_owner=None)
         return runs_repo.get_run(conn, run["id"])
 
 
-def _log_outcome(run: dict, outcome: UpstreamOutcome, decision: SubmitDecision) -> None:
+def _log_outcome(outcome: UpstreamOutcome, decision: SubmitDecision) -> None:
     match outcome:
         case oc.Accepted(upstream_id=upstream_id):
             log.info("accepted upstream as %s", upstream_id)
         case oc.Refused(status=status):
             log.warning("refused upstream (HTTP %s): final", status)
         case oc.Unauthorized(reason=reason):
-            log.warning("run %s held: %s", run["id"], reason)
+            log.warning("held: %s", reason)
         case _:
-            log.info(
-                "run %s submission deferred %.1fs: %s", run["id"], decision.retry_in, outcome.kind
-            )
+            log.info("submission deferred %.1fs: %s", decision.retry_in, outcome.kind)
 
 
 def first_poll_delay(run: dict, services: Services) -> float:

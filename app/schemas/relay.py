@@ -6,6 +6,7 @@ import json
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate
 
+from app.runs.states import RunKind
 from app.schemas.account_ids import account_id_field, named_account_field
 from app.schemas.action_runs import RunActionRequestData
 from app.schemas.cursors import cursor_field
@@ -115,7 +116,7 @@ class Run(Schema):
     """A stored run row; a run's detail adds callback_count, result, deliveries and timeline."""
 
     id = fields.Str(required=True)
-    kind = fields.Str(validate=validate.OneOf(("stored_action", "action_run")))
+    kind = fields.Str(validate=validate.OneOf([kind.value for kind in RunKind]))
     stored_action_id = fields.Str(allow_none=True)
     action = fields.Str(allow_none=True)
     state = fields.Str(validate=validate.OneOf(RUN_STATES))

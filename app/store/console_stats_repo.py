@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, func, or_, select
 
 from app.runs.states import OPEN_STATES, RunKind
+from app.store import runs_repo
 from app.store.tables import deliveries, delivery_attempts, runs, upstream_calls
 
 SETTLE_SOURCES = ("callback", "poll")
@@ -127,10 +128,4 @@ def search_runs(conn, filters: dict, after: tuple[float, str] | None, limit: int
         stmt = stmt.where(runs.c.created_at >= filters["since"])
     if filters.get("until") is not None:
         stmt = stmt.where(runs.c.created_at < filters["until"])
-    if after is not None:
-        created, run_id = after
-        stmt = stmt.where(
-            or_(runs.c.created_at < created, and_(runs.c.created_at == created, runs.c.id < run_id))
-        )
-    stmt = stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
-    return [dict(row) for row in conn.execute(stmt).mappings()]
+    return runs_repo.newest_first_page(conn, stmt, after, limit)

@@ -104,6 +104,11 @@ def list_runs(
         stmt = stmt.where(runs.c.account_id == account_id)
     if created_after is not None:
         stmt = stmt.where(runs.c.created_at > created_after)
+    return newest_first_page(conn, stmt, after, limit)
+
+
+def newest_first_page(conn, stmt, after: tuple[float, str] | None, limit: int) -> list[dict]:
+    """One page of `stmt`'s runs, newest first, after the (created_at, id) cursor `after`."""
     if after is not None:
         created, run_id = after
         stmt = stmt.where(

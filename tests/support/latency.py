@@ -14,11 +14,14 @@ from tests.support.bad_peers import LoopbackServer
 
 
 class JitterProxy(LoopbackServer):
-    """Forwards every connection to 127.0.0.1:`target_port`, requests delayed by 0..max_delay."""
+    """Forwards every connection to 127.0.0.1:`target_port`, requests delayed by
+    min_delay..max_delay."""
 
-    def __init__(self, target_port: int, max_delay: float, seed: int | None = None):
+    def __init__(
+        self, target_port: int, max_delay: float, seed: int | None = None, min_delay: float = 0.0
+    ):
         self.target = ("127.0.0.1", target_port)
-        self.max_delay = max_delay
+        self.min_delay, self.max_delay = min_delay, max_delay
         self.rng = random.Random(seed)
         super().__init__()
 
@@ -36,7 +39,7 @@ class JitterProxy(LoopbackServer):
         try:
             while chunk := source.recv(65536):
                 if delayed:
-                    time.sleep(self.rng.uniform(0.0, self.max_delay))
+                    time.sleep(self.rng.uniform(self.min_delay, self.max_delay))
                 sink.sendall(chunk)
         except OSError:
             pass
