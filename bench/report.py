@@ -114,6 +114,14 @@ METHOD = {
         "autovacuum is off on the bench machine, so the bench runs a plain `VACUUM` before "
         "each PostgreSQL sample, as autovacuum would.",
     ),
+    "idle": (
+        "(h) Idle CPU",
+        "`relay run` started as `make run` starts it (sandbox mode, SQLite, every other setting "
+        "at its default, nothing else in its environment), then left alone: after a warm-up "
+        "past the start-up, each process's CPU time (user + system, from `/proc/<pid>/stat`) "
+        "over a minute, as a share of one core. The worker sleeps until its next timed work "
+        "and wakes at once on a commit (the SQLite commit watch), which (b) measures.",
+    ),
 }
 RENDER = {
     "ingest": (sections.ingest, charts.ingest),
@@ -123,6 +131,7 @@ RENDER = {
     "memory": (sections.memory, charts.memory),
     "isolation": (isolation_section.isolation, isolation_section.isolation_chart),
     "retention": (retention_section.retention, retention_section.retention_chart),
+    "idle": (sections.idle, lambda _data, _docs: []),
 }
 
 

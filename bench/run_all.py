@@ -16,7 +16,16 @@ from bench import report
 from bench.common import RESULTS_DIR
 from tests.support.processes import ROOT
 
-BENCHMARKS = ("ingest", "latency", "polling", "burst", "memory", "isolation", "retention")
+BENCHMARKS = (
+    "ingest",
+    "latency",
+    "polling",
+    "burst",
+    "memory",
+    "isolation",
+    "retention",
+    "idle",
+)
 
 
 def run_one(name: str) -> dict:

@@ -237,3 +237,18 @@ def memory(d: dict) -> tuple[list[str], list[list]]:
         ],
     ]
     return lines, verdicts
+
+
+IDLE_LIMIT_PERCENT = 1.0
+
+
+def idle(d: dict) -> tuple[list[str], list[list]]:
+    rows = [
+        [p["process"], p["pid"], f"{p['percent_of_core']:.2f}%"]
+        for p in sorted(d["processes"], key=lambda p: -p["percent_of_core"])
+    ]
+    lines = table(["process", "pid", "CPU, share of one core"], rows)
+    worst = max(d["processes"], key=lambda p: p["percent_of_core"])
+    met = worst["percent_of_core"] < IDLE_LIMIT_PERCENT
+    figure = f"{worst['percent_of_core']:.2f}% ({worst['process']}), over {d['seconds']:.0f} s"
+    return lines, [["(h) every process under 1% of a core when idle", figure, verdict(met)]]

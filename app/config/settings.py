@@ -67,7 +67,7 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     worker_threads: int = 4
     worker_lease_seconds: float = 60.0
-    worker_idle_seconds: float = 5.0
+    worker_idle_seconds: float = 15.0
     sandbox_database_url: str = ""
     trusted_proxies: int = 0
     v2_callbacks: bool = False
@@ -206,7 +206,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_threads=env_number(env, "WORKER_THREADS", 4, int, 1),
         worker_lease_seconds=env_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
         # PostgreSQL wakes idle workers with NOTIFY, so they can look less often on their own.
-        worker_idle_seconds=env_number(env, "WORKER_IDLE_SECONDS", 5.0, float, 0.01),
+        worker_idle_seconds=env_number(env, "WORKER_IDLE_SECONDS", 15.0, float, 0.01),
         sandbox_database_url=sandbox_db,
         trusted_proxies=env_number(env, "TRUSTED_PROXIES", 0, int, 0),
         v2_callbacks=env_flag(env, "V2_CALLBACKS"),

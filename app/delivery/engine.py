@@ -23,7 +23,7 @@ from app.delivery.breaker import is_half_open
 from app.delivery.sender import open_session, send_attempt
 from app.observability.run_context import bind_run_id
 from app.store import deliveries_repo
-from app.store.engine import DatabaseError, write
+from app.store.engine import DatabaseError, read, write
 
 log = logging.getLogger(__name__)
 # Claims, secret reads and outcome writes share this pool.
@@ -33,6 +33,8 @@ LEASE_MARGIN_SECONDS = 10.0
 # On SIGTERM, in-flight sends get this long to finish; the rest are cut and handed back.
 STOP_GRACE_SECONDS = 3.0
 IDLE_SECONDS = 1.0
+# An idle engine with nothing pending looks again this often (a lost wake-up's bound).
+MAX_IDLE_SECONDS = 5.0
 
 
 class DeliveryEngine:
@@ -220,14 +222,32 @@ class DeliveryEngine:
             self.half_open.discard(key)
 
     async def _idle(self) -> None:
-        """Until work may have landed, a slot frees, or IDLE_SECONDS pass."""
+        """Until work may have landed, a slot frees, or the next pending delivery comes due:
+        at least IDLE_SECONDS and at most MAX_IDLE_SECONDS (new deliveries ring the wake-up,
+        so the longer sleep of an idle worker delays none of them)."""
         waits = {asyncio.ensure_future(self.slot_freed.wait())}
         if len(self.tasks) < self.settings.forward_max_in_flight:
             waits.add(asyncio.ensure_future(self.work_landed.wait()))
-        await asyncio.wait(waits, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        timeout = await self._until_next_due()
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for waiting in waits:
             waiting.cancel()
         self.slot_freed.clear()
+
+    async def _until_next_due(self) -> float:
+        if self.tasks or self.wakeup is None or not self.wakeup.listening.is_set():
+            return IDLE_SECONDS  # sends in flight, or no wake-up to rely on: look again soon
+        try:
+            due_at = await self._db(self._next_attempt_at)
+        except DatabaseError:
+            return IDLE_SECONDS
+        if due_at is None:
+            return MAX_IDLE_SECONDS
+        return min(MAX_IDLE_SECONDS, max(IDLE_SECONDS, due_at - time.time()))
+
+    def _next_attempt_at(self) -> float | None:
+        with read(self.services.engine) as conn:
+            return deliveries_repo.next_attempt_at(conn)
 
     async def _wind_down(self) -> None:
         """Let in-flight sends finish for a moment, then cut them and hand their leases back

@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery.states import DeliveryState
 from app.store.engine import write
-from app.store.leases import claim_one
+from app.store.leases import any_free_due, claim_one
 from app.store.tables import deliveries, delivery_attempts, target_health
 from app.store.wakeup import notify_work
 
@@ -43,6 +43,18 @@ def insert_deliveries(conn, rows: list[dict]) -> int:
 def insert_delivery(conn, values: dict) -> bool:
     """False when this subject already has this event for this target."""
     return insert_deliveries(conn, [values]) == 1
+
+
+def next_attempt_at(conn) -> float | None:
+    """When the earliest pending delivery can be tried: its time, or its lease's end when
+    another claimer holds it (None: nothing pending). A rested target's deliveries count as
+    due now: the engine's floor between claims keeps that from spinning."""
+    ready = case(
+        (deliveries.c.lease_until > deliveries.c.next_attempt_at, deliveries.c.lease_until),
+        else_=deliveries.c.next_attempt_at,
+    )
+    stmt = select(func.min(ready)).where(deliveries.c.state == DeliveryState.PENDING)
+    return conn.execute(stmt).scalar()
 
 
 def _due(now: float):
@@ -82,6 +94,8 @@ def claim_due_deliveries(
     due = _due(now)
     if skip_targets:
         due = and_(due, deliveries.c.target_key.not_in(sorted(skip_targets)))
+    if not any_free_due(engine, deliveries, due, now):
+        return []
     ranked = (
         select(
             deliveries.c.id,

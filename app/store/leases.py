@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 
 from sqlalchemy import Engine, Select, Table, or_, select, update
 
-from app.store.engine import write
+from app.store.engine import read, write
 
 
 def claim_one(
@@ -17,6 +17,8 @@ def claim_one(
     On PostgreSQL the picking SELECT is FOR UPDATE SKIP LOCKED, so concurrent claimers take
     different rows; on SQLite the write transaction (BEGIN IMMEDIATE) serializes them.
     """
+    if not any_free_due(engine, table, due, now):
+        return None
     free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
     pick = (
         select(table.c.id)
@@ -59,6 +61,8 @@ def claim_first(
     while work is left, however many claimers race for the same few rows.
     """
     free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    if not any_free_due(engine, table, due, now):
+        return None
     passed_over: set[str] = set()
     with write(engine) as conn:
         for _ in range(rounds):
@@ -83,6 +87,14 @@ def claim_first(
                     return dict(row)
                 passed_over.add(row_id)
     return claim_one(engine, table, due, fallback_order, owner, now, lease_seconds)
+
+
+def any_free_due(engine: Engine, table: Table, due, now: float) -> bool:
+    """Whether a due row is free to lease, read without a write transaction: an idle worker's
+    claims take no write lock (on SQLite, no turn at the write gate) when nothing is due."""
+    free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    with read(engine) as conn:
+        return conn.execute(select(table.c.id).where(due, free).limit(1)).first() is not None
 
 
 def release(conn, table: Table, row_id: str, owner: str, **values) -> bool:
