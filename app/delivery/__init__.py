@@ -1,1 +1,2 @@
-"""Forwarding: targets, SSRF guard, Standard Webhooks signing, attempts, retry schedule."""
+"""Forwarding: targets and their health, run and ops events, SSRF guard, signing, the delivery
+engine (attempts, deadlines, retry schedule, circuit breaker), listing and recovery."""

@@ -1,1 +1,2 @@
-"""The worker: submits queued runs, polls late ones, delivers forwards; any number may run."""
+"""The worker: submits queued runs, polls late ones, scans Zap watches, delivers forwards and
+purges old work; any number may run."""
