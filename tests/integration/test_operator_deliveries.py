@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from standardwebhooks.webhooks import Webhook
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.config.settings import SANDBOX_FORWARD_SECRET
 from app.worker.tasks import deliver_one
@@ -156,3 +157,26 @@ def test_the_deliveries_list_pages_with_a_cursor(client, services, sandbox, rece
     ).get_json()
     seen = [d["id"] for d in first["data"] + rest["data"]]
     assert len(seen) == len(set(seen)) == 3 and rest["next_cursor"] is None
+
+
+def test_once_the_overlap_is_over_forwards_carry_only_the_new_signature(make_app, sandbox):
+    """With no overlap left (WEBHOOK_SECRET_OVERLAP_SECONDS=0), the old secret verifies none."""
+    sandbox.knobs(callback_drop=1.0, run_seconds=60)
+    client, services = make_app({"WEBHOOK_SECRET_OVERLAP_SECONDS": "0"})
+    receiver = Receiver().start()
+    try:
+        hook = subscribe(client, receiver.url)
+        rotated = client.post(f"/v1/webhooks/{hook['id']}/rotate-secret")
+        new = rotated.get_json()["data"]["secret"]
+        shown = client.get(f"/v1/webhooks/{hook['id']}").get_json()["data"]
+        assert shown["health"]["secret_overlap_until"] is None
+        settled_run(client, services)
+        deliver_all(services)
+        [record] = receiver.expect_count(1)
+        body = json.dumps(record["body"], separators=(",", ":"), sort_keys=True)
+        assert len(record["headers"]["webhook-signature"].split(" ")) == 1
+        Webhook(new).verify(body, record["headers"])
+        with pytest.raises(WebhookVerificationError):
+            Webhook(hook["secret"]).verify(body, record["headers"])
+    finally:
+        receiver.close()
