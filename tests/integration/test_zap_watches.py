@@ -105,6 +105,23 @@ def test_a_status_change_is_forwarded_once_and_a_repeat_never(client, services, 
     assert changed[0]["data"]["zap_run"]["end_time"] is not None
 
 
+def test_a_zap_run_event_is_a_delivery_listed_and_redelivered_like_a_runs(
+    client, services, sandbox, target
+):
+    [created] = add_zap_runs(sandbox, count=1, status="success")
+    scan(services, make_watch(client)["id"])
+    assert deliver_all(services) == 1
+    listed = client.get("/v1/deliveries", query_string={"event_type": "zap_run.success"})
+    [delivery] = listed.get_json()["data"]
+    assert delivery["state"] == "delivered" and delivery["run_id"] is None
+
+    assert client.post(f"/v1/deliveries/{delivery['id']}/redeliver").status_code == 202
+    assert deliver_all(services) == 1
+    first, again = target.received
+    assert again["webhook_id"] == first["webhook_id"] == delivery["event_id"]
+    assert again["body"]["data"]["zap_run"]["id"] == created["id"]
+
+
 def test_runs_arriving_mid_scan_are_neither_missed_nor_sent_twice(
     client, services, sandbox, target
 ):
