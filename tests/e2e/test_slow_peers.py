@@ -167,3 +167,25 @@ def test_a_hanging_upstream_holds_neither_triggers_nor_forwards(relay_factory, r
     assert receiver.wait_for(
         lambda got: any(r["body"]["data"]["run_id"] == run_id for r in got), 10
     )
+
+
+def test_a_dead_target_holds_only_its_cap_and_delays_no_poll(
+    relay_factory, sandbox, receiver, peers
+):
+    """A target that never answers gets FORWARD_TARGET_MAX_IN_FLIGHT sends at once, no more;
+    its other deliveries wait their turn while runs are still polled (every callback lost)
+    and forwarded to the healthy target."""
+    sandbox.knobs(callback_drop=1.0)
+    relay = relay_factory(FORWARD_TIMEOUT_SECONDS="25", FORWARD_TARGET_MAX_IN_FLIGHT="3")
+    hole = peers(BlackHole())
+    dead = subscribe(relay, hole.url)
+    run_ids = [relay.trigger() for _ in range(10)]
+
+    assert receiver.wait_for_count(10, timeout=30)
+    settled = [
+        requests.get(f"{relay.base}/v1/runs/{run_id}", headers=AUTH, timeout=10).json()["data"]
+        for run_id in run_ids
+    ]
+    assert {run["source"] for run in settled} == {"poll"}
+    assert len(hole.sends) == 3  # every one still open: the cap, not the deadline, holds the rest
+    assert attempts_to(relay, run_ids, dead) == 0
