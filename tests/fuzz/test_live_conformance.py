@@ -33,7 +33,6 @@ def live_relay(tmp_path, database_url, sandbox):
 
 
 @pytest.mark.e2e
-@pytest.mark.load
 @pytest.mark.timeout(300)
 def test_the_live_relay_does_what_its_document_says(live_relay, tmp_path):
     command = [
