@@ -177,7 +177,7 @@ def test_filters_find_runs_by_state_and_account(page, seeded):
     assert "No run matches." in rows.nth(1).inner_text()
 
 
-def test_a_target_is_disabled_and_enabled_with_its_held_deliveries_released(page, stack, seeded):
+def test_a_target_is_disabled_and_enabled_with_a_click(page, stack, seeded):
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto("/console/targets")
     card = page.locator(f"#target-{seeded['targets']['failing']}")
