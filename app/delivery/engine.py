@@ -23,7 +23,7 @@ from app.delivery.breaker import is_half_open
 from app.delivery.sender import open_session, send_attempt
 from app.observability.run_context import bind_run_id
 from app.store import deliveries_repo
-from app.store.engine import DatabaseError, read, write
+from app.store.engine import DatabaseError, write
 
 log = logging.getLogger(__name__)
 # Claims, secret reads and outcome writes share this pool.
@@ -33,8 +33,6 @@ LEASE_MARGIN_SECONDS = 10.0
 # On SIGTERM, in-flight sends get this long to finish; the rest are cut and handed back.
 STOP_GRACE_SECONDS = 3.0
 IDLE_SECONDS = 1.0
-# An idle engine with nothing pending looks again this often (a lost wake-up's bound).
-MAX_IDLE_SECONDS = 5.0
 
 
 class DeliveryEngine:
@@ -66,12 +64,14 @@ class DeliveryEngine:
         capacity = self.settings.forward_max_in_flight
         writer = asyncio.create_task(self._write_outcomes())
         async with open_session(self.settings.forward_allow_private, capacity) as session:
+            woken = True
             while not self.stop.is_set():
                 self.work_landed.clear()  # before the claim: work landing during it counts
-                claimed = await self._claim(capacity - len(self.tasks))
+                claimed = await self._claim(capacity - len(self.tasks), look_first=not woken)
                 await self._start_all(session, claimed)
+                woken = True
                 if not claimed:
-                    await self._idle()
+                    woken = await self._idle()
             await self._wind_down()
         writer.cancel()
 
@@ -103,7 +103,7 @@ class DeliveryEngine:
         call = functools.partial(contextvars.copy_context().run, fn, *args)
         return await asyncio.get_running_loop().run_in_executor(self.pool, call)
 
-    async def _claim(self, free: int) -> list[dict]:
+    async def _claim(self, free: int, look_first: bool = False) -> list[dict]:
         if free <= 0:
             return []
         cap = self.settings.forward_target_max_in_flight
@@ -119,6 +119,7 @@ class DeliveryEngine:
                 free,
                 frozenset(full),
                 cap,
+                look_first,
             )
         except DatabaseError:
             log.exception("could not claim deliveries; trying again shortly")
@@ -221,33 +222,19 @@ class DeliveryEngine:
         else:
             self.half_open.discard(key)
 
-    async def _idle(self) -> None:
-        """Until work may have landed, a slot frees, or the next pending delivery comes due:
-        at least IDLE_SECONDS and at most MAX_IDLE_SECONDS (new deliveries ring the wake-up,
-        so the longer sleep of an idle worker delays none of them)."""
+    async def _idle(self) -> bool:
+        """Until work may have landed, a slot frees, or IDLE_SECONDS pass; False for the
+        last (a look on the clock: retries come due without a ring)."""
         waits = {asyncio.ensure_future(self.slot_freed.wait())}
         if len(self.tasks) < self.settings.forward_max_in_flight:
             waits.add(asyncio.ensure_future(self.work_landed.wait()))
-        timeout = await self._until_next_due()
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            waits, timeout=IDLE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
         for waiting in waits:
             waiting.cancel()
         self.slot_freed.clear()
-
-    async def _until_next_due(self) -> float:
-        if self.tasks or self.wakeup is None or not self.wakeup.listening.is_set():
-            return IDLE_SECONDS  # sends in flight, or no wake-up to rely on: look again soon
-        try:
-            due_at = await self._db(self._next_attempt_at)
-        except DatabaseError:
-            return IDLE_SECONDS
-        if due_at is None:
-            return MAX_IDLE_SECONDS
-        return min(MAX_IDLE_SECONDS, max(IDLE_SECONDS, due_at - time.time()))
-
-    def _next_attempt_at(self) -> float | None:
-        with read(self.services.engine) as conn:
-            return deliveries_repo.next_attempt_at(conn)
+        return bool(done)
 
     async def _wind_down(self) -> None:
         """Let in-flight sends finish for a moment, then cut them and hand their leases back

@@ -45,18 +45,6 @@ def insert_delivery(conn, values: dict) -> bool:
     return insert_deliveries(conn, [values]) == 1
 
 
-def next_attempt_at(conn) -> float | None:
-    """When the earliest pending delivery can be tried: its time, or its lease's end when
-    another claimer holds it (None: nothing pending). A rested target's deliveries count as
-    due now: the engine's floor between claims keeps that from spinning."""
-    ready = case(
-        (deliveries.c.lease_until > deliveries.c.next_attempt_at, deliveries.c.lease_until),
-        else_=deliveries.c.next_attempt_at,
-    )
-    stmt = select(func.min(ready)).where(deliveries.c.state == DeliveryState.PENDING)
-    return conn.execute(stmt).scalar()
-
-
 def _due(now: float):
     """Pending, its time come, and its target's breaker not open."""
     paused = exists().where(
@@ -83,9 +71,11 @@ def claim_due_deliveries(
     limit: int,
     skip_targets: frozenset[str],
     per_target: int,
+    look_first: bool = False,
 ) -> list[dict]:
     """Lease up to `limit` due deliveries, at most `per_target` of any one target and none
-    for a target in `skip_targets` (at its cap), oldest due first.
+    for a target in `skip_targets` (at its cap), oldest due first. `look_first`: read
+    whether any is due before taking the write lock (a claim on a timer, not on new work).
 
     The per-target bound is in the query (a window function), so a backlog for one target is
     not claimed only to be handed back. Window functions and FOR UPDATE do not mix: two
@@ -94,8 +84,8 @@ def claim_due_deliveries(
     due = _due(now)
     if skip_targets:
         due = and_(due, deliveries.c.target_key.not_in(sorted(skip_targets)))
-    if not any_free_due(engine, deliveries, due, now):
-        return []
+    if look_first and not any_free_due(engine, deliveries, due, now):
+        return []  # woken by the clock, not by new work: nothing due, no write lock taken
     ranked = (
         select(
             deliveries.c.id,

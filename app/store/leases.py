@@ -17,8 +17,6 @@ def claim_one(
     On PostgreSQL the picking SELECT is FOR UPDATE SKIP LOCKED, so concurrent claimers take
     different rows; on SQLite the write transaction (BEGIN IMMEDIATE) serializes them.
     """
-    if not any_free_due(engine, table, due, now):
-        return None
     free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
     pick = (
         select(table.c.id)
@@ -61,8 +59,6 @@ def claim_first(
     while work is left, however many claimers race for the same few rows.
     """
     free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
-    if not any_free_due(engine, table, due, now):
-        return None
     passed_over: set[str] = set()
     with write(engine) as conn:
         for _ in range(rounds):
@@ -90,8 +86,9 @@ def claim_first(
 
 
 def any_free_due(engine: Engine, table: Table, due, now: float) -> bool:
-    """Whether a due row is free to lease, read without a write transaction: an idle worker's
-    claims take no write lock (on SQLite, no turn at the write gate) when nothing is due."""
+    """Whether a due row is free to lease, read without a write transaction: a claimer that
+    woke on a timer, not on a ring, looks before it takes the write lock (on SQLite, a turn
+    at the write gate) that an idle worker would otherwise take every time."""
     free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
     with read(engine) as conn:
         return conn.execute(select(table.c.id).where(due, free).limit(1)).first() is not None

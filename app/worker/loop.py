@@ -56,22 +56,34 @@ class Worker:
         while not self.stop.is_set():
             rings = self.upstream_wakeup.rings  # before the pass: work landing meanwhile counts
             if not self.run_pass(owner):
-                self.upstream_wakeup.wait(self._idle_wait(), since=rings)
+                self._sleep_until_work(rings)
 
-    def _idle_wait(self) -> float:
-        """Until the next timed item is due; new work rings the wake-up before that. A lost
-        wake-up watch means no rings: poll briefly until it is back."""
+    def _sleep_until_work(self, rings: int) -> None:
+        """Until new work rings or timed work comes due. A wait that ends with neither (the
+        WORKER_IDLE_SECONDS bound) only looks again for due work, which is one read: an idle
+        worker takes no claim, so no write lock, until there is work."""
+        while not self.stop.is_set():
+            seconds, due_at, trusted = self._idle_wait()
+            if self.upstream_wakeup.wait(seconds, since=rings):
+                return  # new work
+            if not trusted or (due_at is not None and due_at <= time.time()):
+                return  # timed work is due, or no wake-up to trust: a pass
+
+    def _idle_wait(self) -> tuple[float, float | None, bool]:
+        """(seconds to wait, the next timed item's due time, whether the wake-up can be
+        trusted): until the next timed item is due, as new work rings the wake-up before
+        that. A lost wake-up watch means no rings: poll briefly until it is back."""
         idle = self.services.settings.worker_idle_seconds
         if self.listener is not None and not self.upstream_wakeup.listening.is_set():
-            return min(idle, SHORT_POLL_SECONDS)
+            return min(idle, SHORT_POLL_SECONDS), None, False
         try:
             with read(self.services.engine) as conn:
                 due_at = due_work_repo.next_upstream_due_at(conn)
         except DatabaseError:
-            return min(idle, 1.0)
+            return min(idle, 1.0), None, False
         if due_at is None:
-            return idle
-        return min(idle, max(MIN_WAIT_SECONDS, due_at - time.time()))
+            return idle, None, True
+        return min(idle, max(MIN_WAIT_SECONDS, due_at - time.time())), due_at, True
 
     def serve(self) -> None:
         """Run until SIGTERM or SIGINT; in-flight work finishes or is handed back, whole."""
