@@ -205,7 +205,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=env_number(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, int, 1024),
         worker_threads=env_number(env, "WORKER_THREADS", 4, int, 1),
         worker_lease_seconds=env_number(env, "WORKER_LEASE_SECONDS", 60.0, float, 1),
-        # PostgreSQL wakes idle workers with NOTIFY, so they can look less often on their own.
+        # New work wakes idle workers at once (NOTIFY, the SQLite commit watch) and timed work
+        # by its due time, so this bound only covers a lost wake-up.
         worker_idle_seconds=env_number(env, "WORKER_IDLE_SECONDS", 15.0, float, 0.01),
         sandbox_database_url=sandbox_db,
         trusted_proxies=env_number(env, "TRUSTED_PROXIES", 0, int, 0),

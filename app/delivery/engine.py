@@ -64,14 +64,12 @@ class DeliveryEngine:
         capacity = self.settings.forward_max_in_flight
         writer = asyncio.create_task(self._write_outcomes())
         async with open_session(self.settings.forward_allow_private, capacity) as session:
-            woken = True
+            on_the_clock = False  # the claim follows an idle wait that nothing cut short
             while not self.stop.is_set():
                 self.work_landed.clear()  # before the claim: work landing during it counts
-                claimed = await self._claim(capacity - len(self.tasks), look_first=not woken)
+                claimed = await self._claim(capacity - len(self.tasks), look_first=on_the_clock)
                 await self._start_all(session, claimed)
-                woken = True
-                if not claimed:
-                    woken = await self._idle()
+                on_the_clock = not claimed and not await self._idle()
             await self._wind_down()
         writer.cancel()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, func, insert, not_, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.delivery.states import DeliveryState
 from app.store.engine import write
-from app.store.leases import any_free_due, claim_one
+from app.store.leases import any_free_due, claim_one, lease_free
 from app.store.tables import deliveries, delivery_attempts, target_health
 from app.store.wakeup import notify_work
 
@@ -94,7 +94,7 @@ def claim_due_deliveries(
             .over(partition_by=deliveries.c.target_key, order_by=deliveries.c.next_attempt_at)
             .label("rank"),
         )
-        .where(due, _lease_free(now))
+        .where(due, lease_free(deliveries, now))
         .subquery()
     )
     pick = (
@@ -110,7 +110,7 @@ def claim_due_deliveries(
         # released meanwhile (a second send of the same webhook-id).
         .where(
             deliveries.c.id.in_(pick.scalar_subquery()),
-            _lease_free(now),
+            lease_free(deliveries, now),
             deliveries.c.state == DeliveryState.PENDING,
             deliveries.c.next_attempt_at <= now,
         )
@@ -120,10 +120,6 @@ def claim_due_deliveries(
     with write(engine) as conn:
         rows = conn.execute(stmt).mappings().all()
     return sorted((dict(row) for row in rows), key=lambda row: row["next_attempt_at"])
-
-
-def _lease_free(now: float):
-    return or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
 
 
 def release_delivery(conn, delivery_id: str, owner: str, now: float, **values) -> bool:

@@ -17,7 +17,7 @@ def claim_one(
     On PostgreSQL the picking SELECT is FOR UPDATE SKIP LOCKED, so concurrent claimers take
     different rows; on SQLite the write transaction (BEGIN IMMEDIATE) serializes them.
     """
-    free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    free = lease_free(table, now)
     pick = (
         select(table.c.id)
         .where(due, free)
@@ -58,7 +58,7 @@ def claim_first(
     the first due row by `fallback_order` (claim_one), so it never comes back empty-handed
     while work is left, however many claimers race for the same few rows.
     """
-    free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    free = lease_free(table, now)
     passed_over: set[str] = set()
     with write(engine) as conn:
         for _ in range(rounds):
@@ -85,11 +85,16 @@ def claim_first(
     return claim_one(engine, table, due, fallback_order, owner, now, lease_seconds)
 
 
+def lease_free(table: Table, now: float):
+    """The rows no claimer holds now: never leased, or their lease has run out."""
+    return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+
+
 def any_free_due(engine: Engine, table: Table, due, now: float) -> bool:
     """Whether a due row is free to lease, read without a write transaction: a claimer that
     woke on a timer, not on a ring, looks before it takes the write lock (on SQLite, a turn
     at the write gate) that an idle worker would otherwise take every time."""
-    free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+    free = lease_free(table, now)
     with read(engine) as conn:
         return conn.execute(select(table.c.id).where(due, free).limit(1)).first() is not None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, func, or_, select
 
 from app.runs.states import RunState
-from app.store.leases import claim_first
+from app.store.leases import claim_first, lease_free
 from app.store.tables import accounts, rate_budget, runs
 
 
@@ -95,7 +95,7 @@ def _fair_candidates(due, due_at, bucket: str, now: float, passed_over=()):
     chosen account: the cost does not grow with a sort of the whole backlog. `passed_over`:
     ids another claimer is taking right now (their leases are not visible yet).
     """
-    free = or_(runs.c.lease_until.is_(None), runs.c.lease_until < now)
+    free = lease_free(runs, now)
     if passed_over:
         free = and_(free, runs.c.id.not_in(list(passed_over)))
     per_account = (
